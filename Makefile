@@ -1,0 +1,52 @@
+# The Makefile is the contract: `make run` and `make test` work on a fresh machine.
+VENV ?= .venv
+PYTHON := $(VENV)/bin/python
+MANAGE := $(PYTHON) manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint format migrations-check worker bench clean help
+
+help:
+	@echo "make run              the site on http://$(HOST):$(PORT) (SQLite, demo letter, emails in the terminal)"
+	@echo "make test             the whole test suite"
+	@echo "make lint             ruff lint and format check"
+	@echo "make migrations-check fail if models and migrations disagree"
+	@echo "make worker           the background worker that sends email"
+	@echo "make bench            benchmarks (PostgreSQL and gunicorn)"
+
+$(VENV)/.runtime: requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.runtime
+	$(MANAGE) migrate --no-input
+	$(MANAGE) create_demo_letter
+	@echo "Undersigned is at http://$(HOST):$(PORT)/ (admin at /admin/; create an account with: $(MANAGE) createsuperuser)"
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+test: $(VENV)/.dev
+	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+migrations-check: $(VENV)/.runtime
+	$(MANAGE) makemigrations --check --dry-run
+
+worker: $(VENV)/.runtime
+	$(MANAGE) db_worker
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,159 @@
+"""Validation and normalisation of what signers type. Forms never write."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from django import forms
+from django.core.validators import EmailValidator
+from django.utils.translation import gettext_lazy as _
+
+from .models import Letter, Signature
+from .text import collapse_whitespace, has_control_characters, normalize_email
+
+OTHER_PROFESSION = "other"
+
+_URL_LIKE = re.compile(r"(https?:|www\.|\w\.(com|net|org|io|ly|co|xyz|ru|info)\b|/{2})", re.IGNORECASE)
+
+
+def clean_line(value: Any, *, field_label: str) -> str:
+    """One line of text: NFC, whitespace collapsed, no control or format characters."""
+    value = unicodedata.normalize("NFC", value or "")
+    if has_control_characters(value.replace("\t", " ")):
+        raise forms.ValidationError(
+            _("%(field)s contains invisible or control characters. Please retype it."),
+            code="control_characters",
+            params={"field": field_label},
+        )
+    return collapse_whitespace(value)
+
+
+class SignatureForm(forms.Form):
+    full_name = forms.CharField(
+        label=_("Full name"),
+        max_length=Signature._meta.get_field("full_name").max_length,
+        help_text=_("As you would like it to appear on the letter."),
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    email = forms.CharField(
+        label=_("Email"),
+        max_length=254,
+        help_text=_("We send you a link to confirm. It is never shown publicly."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "inputmode": "email"}),
+    )
+    profession = forms.ChoiceField(label=_("Profession"))
+    title = forms.CharField(
+        label=_("Title or role"),
+        required=False,
+        max_length=Signature._meta.get_field("title").max_length,
+        help_text=_("For example: Film editor. Required if you chose “Other”."),
+        widget=forms.TextInput(attrs={"autocomplete": "organization-title"}),
+    )
+    affiliation = forms.CharField(
+        label=_("Affiliation"),
+        required=False,
+        max_length=Signature._meta.get_field("affiliation").max_length,
+        help_text=_("Studio, company, union or school (optional)."),
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+    )
+    city = forms.CharField(
+        label=_("City"),
+        required=False,
+        max_length=Signature._meta.get_field("city").max_length,
+        widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
+    )
+    country = forms.CharField(
+        label=_("Country"),
+        required=False,
+        max_length=Signature._meta.get_field("country").max_length,
+        widget=forms.TextInput(attrs={"autocomplete": "country-name"}),
+    )
+    comment = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        max_length=Signature._meta.get_field("comment").max_length,
+        help_text=_("Why you sign (optional, at most 1,000 characters)."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    wants_listing = forms.BooleanField(
+        label=_("Show my name on the public list of signatories"),
+        required=False,
+        help_text=_("If you leave this unticked, your signature is counted but your name is not shown."),
+    )
+
+    def __init__(self, *args: Any, letter: Letter, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.letter = letter
+        self.professions = {str(p.pk): p for p in letter.professions.all()}
+        self.fields["profession"].choices = [
+            ("", _("Choose your profession")),
+            *((pk, p.name) for pk, p in self.professions.items()),
+            (OTHER_PROFESSION, _("Other (please give your title)")),
+        ]
+
+    def clean_full_name(self) -> str:
+        name = clean_line(self.cleaned_data["full_name"], field_label=_("Your name"))
+        if not name:
+            raise forms.ValidationError(_("Please enter your name."), code="required")
+        if _URL_LIKE.search(name):
+            raise forms.ValidationError(_("A name cannot contain a web address."), code="url_in_name")
+        return name
+
+    def clean_email(self) -> str:
+        raw = self.cleaned_data["email"]
+        if has_control_characters(raw):
+            raise forms.ValidationError(_("Enter a valid email address."), code="invalid")
+        email = unicodedata.normalize("NFC", raw).strip()
+        EmailValidator(message=_("Enter a valid email address."))(email)
+        return email
+
+    def _clean_optional_line(self, name: str) -> str:
+        return clean_line(self.cleaned_data.get(name, ""), field_label=self.fields[name].label)
+
+    def clean_title(self) -> str:
+        return self._clean_optional_line("title")
+
+    def clean_affiliation(self) -> str:
+        return self._clean_optional_line("affiliation")
+
+    def clean_city(self) -> str:
+        return self._clean_optional_line("city")
+
+    def clean_country(self) -> str:
+        return self._clean_optional_line("country")
+
+    def clean_comment(self) -> str:
+        comment = unicodedata.normalize("NFC", self.cleaned_data.get("comment", "")).replace("\r\n", "\n")
+        if has_control_characters(comment.replace("\n", " ").replace("\t", " ")):
+            raise forms.ValidationError(
+                _("Your comment contains invisible or control characters. Please retype it."),
+                code="control_characters",
+            )
+        return comment.strip()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("profession") == OTHER_PROFESSION and not cleaned.get("title"):
+            self.add_error("title", _("Please give your title or role."))
+        return cleaned
+
+    @property
+    def normalized_email(self) -> str:
+        return normalize_email(self.cleaned_data["email"])
+
+    def signature_fields(self) -> dict[str, Any]:
+        """The cleaned values, ready for `services.sign_letter`."""
+        data = self.cleaned_data
+        return {
+            "full_name": data["full_name"],
+            "email": data["email"],
+            "profession": self.professions.get(data["profession"]),
+            "title": data["title"],
+            "affiliation": data["affiliation"],
+            "city": data["city"],
+            "country": data["country"],
+            "comment": data["comment"],
+            "wants_listing": data["wants_listing"],
+        }

@@ -1,0 +1,391 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+from .text import name_key, render_markdown
+
+
+class LetterQuerySet(models.QuerySet):
+    def public(self) -> LetterQuerySet:
+        """Letters anyone may read: open or closed, never drafts."""
+        return self.filter(status__in=[Letter.Status.OPEN, Letter.Status.CLOSED])
+
+    def accepting_signatures(self) -> LetterQuerySet:
+        now = timezone.now()
+        return self.filter(status=Letter.Status.OPEN, is_paused=False).filter(
+            Q(opens_at__isnull=True) | Q(opens_at__lte=now),
+            Q(closes_at__isnull=True) | Q(closes_at__gt=now),
+        )
+
+
+class Letter(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    slug = models.SlugField(
+        _("slug"), max_length=80, unique=True, help_text=_("The letter's address: /letters/<slug>/.")
+    )
+    title = models.CharField(_("title"), max_length=200)
+    addressee = models.CharField(_("addressee"), max_length=200, help_text=_("Whom the letter is to."))
+    summary = models.CharField(
+        _("summary"),
+        max_length=300,
+        help_text=_("One or two sentences, shown in share previews and on the home page."),
+    )
+    body = models.TextField(_("body"), help_text=_("Markdown. Raw HTML is removed when the letter is shown."))
+    body_html = models.TextField(_("body (rendered)"), editable=False, default="")
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
+    is_paused = models.BooleanField(
+        _("signing paused"),
+        default=False,
+        help_text=_("Stops new signatures without closing the letter; pending confirmations still work."),
+    )
+    opens_at = models.DateTimeField(_("opens at"), null=True, blank=True)
+    closes_at = models.DateTimeField(_("closes at"), null=True, blank=True)
+    goal = models.PositiveIntegerField(_("signature goal"), null=True, blank=True)
+    requires_moderation = models.BooleanField(
+        _("signatures need moderation"),
+        default=True,
+        help_text=_("If off, confirmed signatures are approved at once unless held for review."),
+    )
+    sender_name = models.CharField(
+        _("sender name"), max_length=100, blank=True, help_text=_("Shown as the sender of this letter's emails.")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = LetterQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("letter")
+        verbose_name_plural = _("letters")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes_at__isnull=True) | Q(opens_at__isnull=True) | Q(closes_at__gt=F("opens_at")),
+                name="letter_closes_after_it_opens",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        self.body_html = render_markdown(self.body)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("signatures:letter", kwargs={"slug": self.slug})
+
+    @property
+    def is_accepting_signatures(self) -> bool:
+        now = timezone.now()
+        return (
+            self.status == self.Status.OPEN
+            and not self.is_paused
+            and (self.opens_at is None or self.opens_at <= now)
+            and (self.closes_at is None or self.closes_at > now)
+        )
+
+    @property
+    def has_not_opened_yet(self) -> bool:
+        return self.status == self.Status.OPEN and self.opens_at is not None and self.opens_at > timezone.now()
+
+    @cached_property
+    def public_count(self) -> int:
+        return SignatureCounter.value_for(self, SignatureCounter.PUBLIC)
+
+    @property
+    def goal_percent(self) -> int | None:
+        if not self.goal:
+            return None
+        return min(100, round(100 * self.public_count / self.goal))
+
+
+class Profession(models.Model):
+    """A profession a signer can pick on one letter, in the organizers' order."""
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="professions", verbose_name=_("letter"))
+    name = models.CharField(_("name"), max_length=100)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("profession")
+        verbose_name_plural = _("professions")
+        ordering = ["position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["letter", "name"], name="unique_profession_name_per_letter"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SignatureQuerySet(models.QuerySet):
+    def public(self) -> SignatureQuerySet:
+        """Approved signatures: the ones that count."""
+        return self.filter(state=Signature.State.APPROVED)
+
+    def listed(self) -> SignatureQuerySet:
+        """Approved signatures whose signers agreed to be named, in list order."""
+        return self.public().filter(wants_listing=True).order_by(*Signature.PUBLIC_ORDER)
+
+    def awaiting_moderation(self) -> SignatureQuerySet:
+        return self.filter(state=Signature.State.CONFIRMED).order_by("confirmed_at", "id")
+
+    def pending_confirmation(self) -> SignatureQuerySet:
+        return self.filter(state=Signature.State.SUBMITTED)
+
+
+class Signature(models.Model):
+    class State(models.TextChoices):
+        SUBMITTED = "submitted", _("Submitted (awaiting email confirmation)")
+        CONFIRMED = "confirmed", _("Confirmed (awaiting moderation)")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    class HoldReason(models.TextChoices):
+        NONE = "", _("Not held")
+        WATCHLIST = "watchlist", _("Name on the watchlist")
+        IP_LIMIT = "ip_limit", _("Many signatures from one network")
+        DOMAIN_LIMIT = "domain_limit", _("Many signatures from one email domain")
+
+    class VerificationMethod(models.TextChoices):
+        NONE = "", _("Not recorded")
+        ORGANIZATION_DOMAIN = "organization_domain", _("Signed from their organisation's email domain")
+        REPRESENTATIVE = "representative", _("Confirmed by their agent or representative")
+        KNOWN_TO_ORGANIZERS = "known_to_organizers", _("Known personally to the organizers")
+        PUBLIC_STATEMENT = "public_statement", _("Confirmed in a public statement")
+
+    # Notable first, founding signatories next, then newest first; id breaks ties
+    # so keyset pagination is stable.
+    PUBLIC_ORDER = ("-is_notable", "-is_founding", "-approved_at", "-id")
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="signatures", verbose_name=_("letter"))
+    full_name = models.CharField(_("full name"), max_length=120)
+    name_key = models.CharField(
+        _("name key"),
+        max_length=120,
+        editable=False,
+        default="",
+        help_text=_("Lowercase name without accents, for search and the watchlist."),
+    )
+    email = models.EmailField(_("email"), max_length=254, help_text=_("As the signer typed it."))
+    email_normalized = models.EmailField(_("normalised email"), max_length=254, editable=False)
+    email_domain = models.CharField(_("email domain"), max_length=254, editable=False, default="")
+    profession = models.ForeignKey(
+        Profession,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="signatures",
+        verbose_name=_("profession"),
+    )
+    title = models.CharField(_("title or role"), max_length=120, blank=True)
+    affiliation = models.CharField(_("affiliation"), max_length=150, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    country = models.CharField(_("country"), max_length=100, blank=True)
+    comment = models.TextField(_("comment"), max_length=1000, blank=True)
+    wants_listing = models.BooleanField(
+        _("agreed to be listed"), default=False, help_text=_("Only signers who agreed are named publicly.")
+    )
+    language = models.CharField(_("language"), max_length=10, blank=True, help_text=_("For emails to the signer."))
+
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.SUBMITTED)
+    hold_reason = models.CharField(
+        _("held because"), max_length=20, choices=HoldReason.choices, default=HoldReason.NONE, blank=True
+    )
+    created_at = models.DateTimeField(_("submitted at"), default=timezone.now)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    moderated_at = models.DateTimeField(_("moderated at"), null=True, blank=True)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("moderated by"),
+    )
+    rejection_reason = models.CharField(_("rejection reason"), max_length=300, blank=True)
+
+    is_verified = models.BooleanField(_("identity verified"), default=False)
+    verification_method = models.CharField(
+        _("verified how"), max_length=32, choices=VerificationMethod.choices, default="", blank=True
+    )
+    is_notable = models.BooleanField(_("notable"), default=False, help_text=_("Shown first on the public list."))
+    is_founding = models.BooleanField(_("founding signatory"), default=False)
+
+    ip_hash = models.CharField(
+        _("IP hash"), max_length=64, blank=True, default="", help_text=_("Salted hash of the submitter's IP address.")
+    )
+
+    objects = SignatureQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
+        ordering = ["-created_at"]
+        permissions = [("moderate_signature", "Can moderate signatures")]
+        constraints = [
+            # Withdrawn signatures have their email erased, so they are left out.
+            models.UniqueConstraint(
+                fields=["letter", "email_normalized"],
+                condition=~Q(state="withdrawn"),
+                name="one_signature_per_email_per_letter",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["submitted", "confirmed", "approved", "rejected", "withdrawn"]),
+                name="signature_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="submitted") | Q(confirmed_at__isnull=True, approved_at__isnull=True),
+                name="submitted_signature_has_no_later_timestamps",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state__in=["confirmed", "approved"]) | Q(confirmed_at__isnull=False),
+                name="confirmed_signature_has_confirmed_at",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="approved") | Q(approved_at__isnull=False),
+                name="approved_signature_has_approved_at",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="rejected") | Q(rejected_at__isnull=False),
+                name="rejected_signature_has_rejected_at",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="withdrawn") | Q(withdrawn_at__isnull=False),
+                name="withdrawn_signature_has_withdrawn_at",
+            ),
+            models.CheckConstraint(
+                condition=Q(state="withdrawn") | ~Q(email_normalized=""),
+                name="signature_has_email_unless_withdrawn",
+            ),
+        ]
+        indexes = [
+            # The public list, in display order, overall and per profession.
+            models.Index(
+                "letter",
+                F("is_notable").desc(),
+                F("is_founding").desc(),
+                F("approved_at").desc(),
+                F("id").desc(),
+                condition=Q(state="approved", wants_listing=True),
+                name="signature_public_list_idx",
+            ),
+            models.Index(
+                "letter",
+                "profession",
+                F("is_notable").desc(),
+                F("is_founding").desc(),
+                F("approved_at").desc(),
+                F("id").desc(),
+                condition=Q(state="approved", wants_listing=True),
+                name="signature_profession_list_idx",
+            ),
+            # The moderation queue (oldest first) and state filters.
+            models.Index(fields=["state", "confirmed_at", "id"], name="signature_queue_idx"),
+            models.Index(fields=["letter", "state", "created_at"], name="signature_letter_state_idx"),
+            models.Index(fields=["state", "created_at"], name="signature_state_created_idx"),
+            # Abuse limits and bulk invalidation look up by domain and IP hash.
+            models.Index(fields=["letter", "email_domain", "created_at"], name="signature_domain_idx"),
+            models.Index(fields=["letter", "ip_hash", "created_at"], name="signature_ip_hash_idx"),
+            models.Index(fields=["name_key"], name="signature_name_key_idx"),
+        ]
+
+    def __str__(self) -> str:
+        # Never the email: this string reaches logs and the admin's history.
+        return f"{self.full_name} ({self.get_state_display()})"
+
+    def save(self, *args, **kwargs) -> None:
+        self.name_key = name_key(self.full_name)
+        if self.email_normalized and "@" in self.email_normalized:
+            self.email_domain = self.email_normalized.rsplit("@", 1)[1]
+        super().save(*args, **kwargs)
+
+    @property
+    def is_public(self) -> bool:
+        return self.state == self.State.APPROVED
+
+    @property
+    def is_held(self) -> bool:
+        return bool(self.hold_reason)
+
+    @property
+    def profession_label(self) -> str:
+        parts = [p for p in (self.profession.name if self.profession else "", self.title) if p]
+        return ", ".join(parts)
+
+    @property
+    def location(self) -> str:
+        return ", ".join(p for p in (self.city, self.country) if p)
+
+
+class SignatureCounter(models.Model):
+    """
+    Exact per-letter tallies, changed in the same transaction as the signature
+    whose state they count, so the letter page never counts a million rows.
+    """
+
+    PUBLIC = "public"
+    LISTED = "listed"
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="counters", verbose_name=_("letter"))
+    key = models.CharField(
+        _("key"),
+        max_length=64,
+        help_text=_("'public', 'listed', 'state:<state>', 'held' or 'profession:<id>'."),
+    )
+    value = models.BigIntegerField(_("value"), default=0)
+
+    class Meta:
+        verbose_name = _("signature counter")
+        verbose_name_plural = _("signature counters")
+        constraints = [
+            models.UniqueConstraint(fields=["letter", "key"], name="unique_counter_per_letter"),
+            models.CheckConstraint(condition=Q(value__gte=0), name="counter_never_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.letter_id}:{self.key}={self.value}"
+
+    @classmethod
+    def value_for(cls, letter: Letter, key: str) -> int:
+        return cls.objects.filter(letter=letter, key=key).values_list("value", flat=True).first() or 0
+
+    @classmethod
+    def values_for(cls, letter: Letter) -> dict[str, int]:
+        return dict(cls.objects.filter(letter=letter).values_list("key", "value"))
+
+
+class WatchlistEntry(models.Model):
+    """A name likely to be impersonated: matching signatures wait for a moderator."""
+
+    name = models.CharField(_("name"), max_length=120)
+    name_key = models.CharField(_("name key"), max_length=120, unique=True, editable=False)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("watchlist entry")
+        verbose_name_plural = _("watchlist")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.name_key = name_key(self.name)
+        super().save(*args, **kwargs)

@@ -1,0 +1,58 @@
+"""Text normalisation and rendering shared by models, forms and services."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import markdown
+import nh3
+
+# Tags and attributes a letter body may use after Markdown rendering.
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "em", "h2", "h3", "h4", "hr",
+    "i", "li", "ol", "p", "pre", "strong", "sub", "sup", "ul",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}}
+ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def render_markdown(source: str) -> str:
+    """Markdown to HTML that cannot run script: raw HTML and unsafe links are removed."""
+    html = markdown.markdown(source or "", extensions=["sane_lists", "smarty"], output_format="html")
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_URL_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+    )
+
+
+def collapse_whitespace(value: str) -> str:
+    return _WHITESPACE.sub(" ", value).strip()
+
+
+def name_key(name: str) -> str:
+    """Lowercase, accent-free, single-spaced: 'José  LÓPEZ' -> 'jose lopez'."""
+    decomposed = unicodedata.normalize("NFKD", name or "")
+    without_marks = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return collapse_whitespace(without_marks.casefold())
+
+
+def has_control_characters(value: str) -> bool:
+    """True for C0/C1 controls and Unicode format characters such as RTL overrides."""
+    return any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn") for c in value)
+
+
+def normalize_email(email: str) -> str:
+    """
+    The form used to find duplicates: NFC, trimmed, lowercased.
+
+    We deliberately do not fold `+tags` or Gmail dots: those are distinct
+    mailboxes on most providers, and guessing wrong would merge two people.
+    """
+    value = unicodedata.normalize("NFC", email or "").strip()
+    return value.lower()

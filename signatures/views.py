@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import services
+from .forms import SignatureForm
+from .models import Letter, Signature
+from .tokens import Purpose
+
+NOTABLE_ON_LETTER_PAGE = 12
+RECENT_ON_LETTER_PAGE = 10
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    letters = list(Letter.objects.public().order_by("status", "-created_at"))
+    open_letters = [letter for letter in letters if letter.status == Letter.Status.OPEN]
+    if len(open_letters) == 1 and len(letters) == 1:
+        return redirect(open_letters[0])
+    return render(request, "signatures/home.html", {"letters": letters})
+
+
+def _letter_or_404(slug: str) -> Letter:
+    return get_object_or_404(Letter.objects.public(), slug=slug)
+
+
+def _render_letter(request: HttpRequest, letter: Letter, form: SignatureForm, *, status: int = 200) -> HttpResponse:
+    listed = Signature.objects.listed().filter(letter=letter).select_related("profession")
+    context = {
+        "letter": letter,
+        "form": form,
+        "notable": listed.filter(is_notable=True)[:NOTABLE_ON_LETTER_PAGE],
+        "recent": listed.filter(is_notable=False)[:RECENT_ON_LETTER_PAGE],
+    }
+    return render(request, "signatures/letter.html", context, status=status)
+
+
+@require_GET
+def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = _letter_or_404(slug)
+    return _render_letter(request, letter, SignatureForm(letter=letter))
+
+
+@require_POST
+def sign(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = _letter_or_404(slug)
+    if not letter.is_accepting_signatures:
+        return _render_letter(request, letter, SignatureForm(letter=letter), status=403)
+    form = SignatureForm(request.POST, letter=letter)
+    if not form.is_valid():
+        return _render_letter(request, letter, form, status=400)
+    try:
+        services.sign_letter(
+            letter=letter,
+            ip_address=client_ip(request),
+            language=translation.get_language() or settings.LANGUAGE_CODE,
+            **form.signature_fields(),
+        )
+    except services.SigningClosed:
+        return _render_letter(request, letter, SignatureForm(letter=letter), status=403)
+    # Whatever happened (new, pending, already signed), the signer sees the
+    # same page: the difference goes only to their mailbox.
+    return redirect("signatures:check_email", slug=letter.slug)
+
+
+@require_GET
+def check_email(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = _letter_or_404(slug)
+    return render(request, "signatures/check_email.html", {"letter": letter})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    # Mail link scanners fetch links: the GET only shows a button.
+    if request.method == "POST":
+        signature = services.confirm_signature(token=token)
+        if signature is None:
+            return render(request, "signatures/link_invalid.html", {"purpose": "confirm"}, status=400)
+        return render(request, "signatures/confirmed.html", {"signature": signature, "letter": signature.letter})
+    signature = services.find_signature_for_token(token, Purpose.CONFIRM)
+    if signature is None or signature.state != Signature.State.SUBMITTED:
+        return render(request, "signatures/link_invalid.html", {"purpose": "confirm"}, status=400)
+    return render(request, "signatures/confirm.html", {"signature": signature, "letter": signature.letter})
+
+
+@require_GET
+def signatories(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = _letter_or_404(slug)
+    listed = Signature.objects.listed().filter(letter=letter).select_related("profession")
+    page = Paginator(listed, settings.SIGNATURES_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "signatures/signatories.html", {"letter": letter, "page": page})
