@@ -5,20 +5,15 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from . import services
-from .forms import SignatureForm
-from .models import Letter, Signature
-from .tokens import Purpose
+from signatures import services
+from signatures.client import client_ip
+from signatures.forms import SignatureForm
+from signatures.models import Letter, Signature
 
 NOTABLE_ON_LETTER_PAGE = 12
 RECENT_ON_LETTER_PAGE = 10
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 @require_GET
@@ -77,21 +72,6 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
 def check_email(request: HttpRequest, slug: str) -> HttpResponse:
     letter = _letter_or_404(slug)
     return render(request, "signatures/check_email.html", {"letter": letter})
-
-
-@never_cache
-@require_http_methods(["GET", "POST"])
-def confirm(request: HttpRequest, token: str) -> HttpResponse:
-    # Mail link scanners fetch links: the GET only shows a button.
-    if request.method == "POST":
-        signature = services.confirm_signature(token=token)
-        if signature is None:
-            return render(request, "signatures/link_invalid.html", {"purpose": "confirm"}, status=400)
-        return render(request, "signatures/confirmed.html", {"signature": signature, "letter": signature.letter})
-    signature = services.find_signature_for_token(token, Purpose.CONFIRM)
-    if signature is None or signature.state != Signature.State.SUBMITTED:
-        return render(request, "signatures/link_invalid.html", {"purpose": "confirm"}, status=400)
-    return render(request, "signatures/confirm.html", {"signature": signature, "letter": signature.letter})
 
 
 @require_GET

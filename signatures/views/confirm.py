@@ -1,0 +1,27 @@
+"""The emailed confirmation link: GET shows a button, POST confirms."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from signatures import services
+from signatures.models import Signature
+from signatures.tokens import Purpose
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    # Mail link scanners fetch links: the GET only shows a button.
+    if request.method == "POST":
+        signature = services.confirm_signature(token=token)
+        if signature is None:
+            return render(request, "signatures/link_invalid.html", {"purpose": "confirm"}, status=400)
+        return render(request, "signatures/confirmed.html", {"signature": signature, "letter": signature.letter})
+    signature = services.find_signature_for_token(token, Purpose.CONFIRM)
+    if signature is None or signature.state != Signature.State.SUBMITTED:
+        return render(request, "signatures/link_invalid.html", {"purpose": "confirm"}, status=400)
+    return render(request, "signatures/confirm.html", {"signature": signature, "letter": signature.letter})
