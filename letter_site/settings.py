@@ -99,6 +99,13 @@ SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
+# The interface ships in these languages (catalogues in locale/); the visitor's
+# browser picks one through Accept-Language, and the switcher overrides it.
+LANGUAGES = [
+    ("en", "English"),
+    ("es", "Español"),
+    ("fr", "Français"),
+]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

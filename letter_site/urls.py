@@ -4,5 +4,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
+    # The language switcher posts here; it works without JavaScript.
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("signatures.urls")),
 ]

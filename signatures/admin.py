@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import Letter, Profession, Signature, SignatureCounter, WatchlistEntry
+from .models import Letter, LetterTranslation, Profession, Signature, SignatureCounter, WatchlistEntry
 
 
 class ProfessionInline(admin.TabularInline):
@@ -15,13 +15,21 @@ class ProfessionInline(admin.TabularInline):
     fields = ["name", "position"]
 
 
+class LetterTranslationInline(admin.StackedInline):
+    """Visitors whose language matches read this text; everyone else reads the original."""
+
+    model = LetterTranslation
+    extra = 0
+    fields = ["language", "title", "summary", "body"]
+
+
 @admin.register(Letter)
 class LetterAdmin(admin.ModelAdmin):
     list_display = ["title", "status", "is_paused", "requires_moderation", "public_count", "created_at"]
     list_filter = ["status", "requires_moderation", "is_paused"]
     search_fields = ["title", "slug"]
     prepopulated_fields = {"slug": ["title"]}
-    inlines = [ProfessionInline]
+    inlines = [ProfessionInline, LetterTranslationInline]
     fieldsets = [
         (None, {"fields": ["title", "slug", "addressee", "summary", "body"]}),
         (_("Signing"), {"fields": ["status", "is_paused", "opens_at", "closes_at", "goal", "requires_moderation"]}),

@@ -79,6 +79,8 @@ class Letter(models.Model):
         return self.title
 
     def save(self, *args, **kwargs) -> None:
+        if self.is_translation:
+            raise ValueError("A translated copy of a letter is for display only.")
         self.body_html = render_markdown(self.body)
         super().save(*args, **kwargs)
 
@@ -108,6 +110,31 @@ class Letter(models.Model):
         if not self.goal:
             return None
         return min(100, round(100 * self.public_count / self.goal))
+
+    def translated(self, language: str | None) -> Letter:
+        """
+        This letter with its title, summary and body in `language` when the
+        organizers added that translation, else itself unchanged. The copy is
+        for display only and refuses to be saved.
+        """
+        code = (language or "").lower()
+        if not code:
+            return self
+        candidates = [code, code.split("-")[0]]
+        by_language = {t.language: t for t in self.translations.filter(language__in=candidates)}
+        found = next((by_language[c] for c in candidates if c in by_language), None)
+        if found is None:
+            return self
+        copy = Letter(**{f.attname: getattr(self, f.attname) for f in self._meta.concrete_fields})
+        copy._state.adding = False
+        copy.title, copy.summary, copy.body, copy.body_html = found.title, found.summary, found.body, found.body_html
+        copy.content_language = found.language
+        copy.is_translation = True
+        return copy
+
+    # Set on copies returned by `translated`; the original is in no declared language.
+    content_language = ""
+    is_translation = False
 
 
 class Profession(models.Model):
@@ -237,7 +264,10 @@ class Signature(models.Model):
         verbose_name = _("signature")
         verbose_name_plural = _("signatures")
         ordering = ["-created_at"]
-        permissions = [("moderate_signature", "Can moderate signatures")]
+        permissions = [
+            ("moderate_signature", "Can moderate signatures"),
+            ("export_signature", "Can export signatures with email addresses"),
+        ]
         constraints = [
             # Withdrawn signatures have their email erased, so they are left out.
             models.UniqueConstraint(
@@ -303,6 +333,25 @@ class Signature(models.Model):
             models.Index(fields=["letter", "email_domain", "created_at"], name="signature_domain_idx"),
             models.Index(fields=["letter", "ip_hash", "created_at"], name="signature_ip_hash_idx"),
             models.Index(fields=["name_key"], name="signature_name_key_idx"),
+            # The admin's changelist: the queue per letter, newest first
+            # overall, the held/verified/notable filters, and prefix search
+            # on name and email (pattern opclasses let LIKE 'x%' use them).
+            models.Index(fields=["letter", "state", "confirmed_at", "id"], name="signature_letter_queue_idx"),
+            models.Index(fields=["created_at", "id"], name="signature_created_idx"),
+            models.Index(fields=["letter", "created_at"], name="signature_letter_created_idx"),
+            models.Index(
+                fields=["hold_reason", "confirmed_at", "id"],
+                condition=~Q(hold_reason=""),
+                name="signature_held_idx",
+            ),
+            models.Index(fields=["created_at", "id"], condition=Q(is_verified=True), name="signature_verified_idx"),
+            models.Index(fields=["created_at", "id"], condition=Q(is_notable=True), name="signature_notable_idx"),
+            models.Index(
+                fields=["name_key"], opclasses=["varchar_pattern_ops"], name="signature_name_prefix_idx"
+            ),
+            models.Index(
+                fields=["email_normalized"], opclasses=["varchar_pattern_ops"], name="signature_email_prefix_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -389,3 +438,30 @@ class WatchlistEntry(models.Model):
     def save(self, *args, **kwargs) -> None:
         self.name_key = name_key(self.name)
         super().save(*args, **kwargs)
+
+
+class LetterTranslation(models.Model):
+    """An organizer's translation of a letter's text; visitors in that language read it instead."""
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="translations", verbose_name=_("letter"))
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.CharField(_("summary"), max_length=300)
+    body = models.TextField(_("body"), help_text=_("Markdown. Raw HTML is removed when the letter is shown."))
+    body_html = models.TextField(_("body (rendered)"), editable=False, default="")
+
+    class Meta:
+        verbose_name = _("translation")
+        verbose_name_plural = _("translations")
+        ordering = ["language"]
+        constraints = [
+            models.UniqueConstraint(fields=["letter", "language"], name="one_translation_per_language_per_letter"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.language})"
+
+    def save(self, *args, **kwargs) -> None:
+        self.body_html = render_markdown(self.body)
+        super().save(*args, **kwargs)
+
