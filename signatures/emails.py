@@ -37,7 +37,8 @@ def from_address(signature: Signature) -> str:
 def build_message(signature: Signature, template: str, context: dict[str, Any]) -> EmailMultiAlternatives:
     context = {
         "signature": signature,
-        "letter": signature.letter,
+        # The letter's title as the organizers translated it for the signer's language.
+        "letter": signature.letter.translated(signature.language),
         "site_url": settings.SITE_URL,
         "token_days": settings.SIGNATURES_TOKEN_MAX_AGE_DAYS,
         **context,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -20,8 +21,10 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         signature = services.confirm_signature(token=token)
         if signature is None:
             return render(request, "signatures/link_invalid.html", {"purpose": "confirm"}, status=400)
-        return render(request, "signatures/confirmed.html", {"signature": signature, "letter": signature.letter})
+        letter = signature.letter.translated(translation.get_language())
+        return render(request, "signatures/confirmed.html", {"signature": signature, "letter": letter})
     signature = services.find_signature_for_token(token, Purpose.CONFIRM)
     if signature is None or signature.state != Signature.State.SUBMITTED:
         return render(request, "signatures/link_invalid.html", {"purpose": "confirm"}, status=400)
-    return render(request, "signatures/confirm.html", {"signature": signature, "letter": signature.letter})
+    letter = signature.letter.translated(translation.get_language())
+    return render(request, "signatures/confirm.html", {"signature": signature, "letter": letter})

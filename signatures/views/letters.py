@@ -26,7 +26,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _letter_or_404(slug: str) -> Letter:
-    return get_object_or_404(Letter.objects.public(), slug=slug)
+    """The public letter, in the visitor's language when the organizers translated it."""
+    letter = get_object_or_404(Letter.objects.public(), slug=slug)
+    return letter.translated(translation.get_language())
 
 
 def _render_letter(request: HttpRequest, letter: Letter, form: SignatureForm, *, status: int = 200) -> HttpResponse:
