@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -13,12 +15,23 @@ from .text import name_key, render_markdown
 
 class LetterQuerySet(models.QuerySet):
     def public(self) -> LetterQuerySet:
-        """Letters anyone may read: open or closed, never drafts."""
-        return self.filter(status__in=[Letter.Status.OPEN, Letter.Status.CLOSED])
+        """
+        Letters anyone may read: open or closed, never drafts, and founding
+        letters once their launch time has passed (even before a worker has
+        flipped their status, so a launch never waits for someone to be awake).
+        """
+        return self.filter(Q(status__in=[Letter.Status.OPEN, Letter.Status.CLOSED]) | self._launched())
+
+    def _launched(self) -> Q:
+        return Q(status=Letter.Status.FOUNDING, launch_at__isnull=False, launch_at__lte=timezone.now())
+
+    def launch_due(self) -> LetterQuerySet:
+        """Founding letters whose scheduled launch time has passed."""
+        return self.filter(self._launched())
 
     def accepting_signatures(self) -> LetterQuerySet:
         now = timezone.now()
-        return self.filter(status=Letter.Status.OPEN, is_paused=False).filter(
+        return self.filter(Q(status=Letter.Status.OPEN) | self._launched(), is_paused=False).filter(
             Q(opens_at__isnull=True) | Q(opens_at__lte=now),
             Q(closes_at__isnull=True) | Q(closes_at__gt=now),
         )
@@ -27,6 +40,7 @@ class LetterQuerySet(models.QuerySet):
 class Letter(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
+        FOUNDING = "founding", _("Founding (invitation only)")
         OPEN = "open", _("Open")
         CLOSED = "closed", _("Closed")
 
@@ -59,6 +73,37 @@ class Letter(models.Model):
     sender_name = models.CharField(
         _("sender name"), max_length=100, blank=True, help_text=_("Shown as the sender of this letter's emails.")
     )
+    launch_at = models.DateTimeField(
+        _("launch at"),
+        null=True,
+        blank=True,
+        help_text=_("For a founding letter: when it becomes public by itself. Empty: launch by hand."),
+    )
+    verification_text = models.TextField(
+        _("how we verify"),
+        blank=True,
+        help_text=_("Markdown, shown publicly: how the organizers check signatures."),
+    )
+    verification_html = models.TextField(_("how we verify (rendered)"), editable=False, default="")
+    delivered_at = models.DateTimeField(
+        _("delivered at"), null=True, blank=True, help_text=_("When the letter was handed to its addressee.")
+    )
+    delivered_how = models.CharField(
+        _("delivered how"),
+        max_length=300,
+        blank=True,
+        help_text=_("For example: handed to the minister's office; sent by registered post."),
+    )
+    delivered_count = models.PositiveIntegerField(_("count at delivery"), null=True, blank=True, editable=False)
+    delivered_version = models.ForeignKey(
+        "LetterVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("version delivered"),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -82,16 +127,38 @@ class Letter(models.Model):
         if self.is_translation:
             raise ValueError("A translated copy of a letter is for display only.")
         self.body_html = render_markdown(self.body)
+        self.verification_html = render_markdown(self.verification_text)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("signatures:letter", kwargs={"slug": self.slug})
 
     @property
+    def effective_status(self) -> str:
+        """The status the public sees: a founding letter past its launch time is open."""
+        if self.status == self.Status.FOUNDING and self.launch_at is not None and self.launch_at <= timezone.now():
+            return self.Status.OPEN
+        return self.status
+
+    @property
+    def is_founding_phase(self) -> bool:
+        return self.effective_status == self.Status.FOUNDING
+
+    @cached_property
+    def current_version(self) -> LetterVersion | None:
+        return self.versions.order_by("-number").first()
+
+    @property
+    def published_body_html(self) -> str:
+        """The text signers see: the latest published version, not later unpublished edits."""
+        version = None if self.is_translation else self.current_version
+        return version.body_html if version else self.body_html
+
+    @property
     def is_accepting_signatures(self) -> bool:
         now = timezone.now()
         return (
-            self.status == self.Status.OPEN
+            self.effective_status == self.Status.OPEN
             and not self.is_paused
             and (self.opens_at is None or self.opens_at <= now)
             and (self.closes_at is None or self.closes_at > now)
@@ -99,7 +166,11 @@ class Letter(models.Model):
 
     @property
     def has_not_opened_yet(self) -> bool:
-        return self.status == self.Status.OPEN and self.opens_at is not None and self.opens_at > timezone.now()
+        return (
+            self.effective_status == self.Status.OPEN
+            and self.opens_at is not None
+            and self.opens_at > timezone.now()
+        )
 
     @cached_property
     def public_count(self) -> int:
@@ -193,6 +264,10 @@ class Signature(models.Model):
         KNOWN_TO_ORGANIZERS = "known_to_organizers", _("Known personally to the organizers")
         PUBLIC_STATEMENT = "public_statement", _("Confirmed in a public statement")
 
+    class RejectionCategory(models.TextChoices):
+        OTHER = "", _("Not eligible or other reason")
+        FRAUD = "fraud", _("Removed as fraudulent (impersonation or fake)")
+
     # Notable first, founding signatories next, then newest first; id breaks ties
     # so keyset pagination is stable.
     PUBLIC_ORDER = ("-is_notable", "-is_founding", "-approved_at", "-id")
@@ -246,6 +321,14 @@ class Signature(models.Model):
         verbose_name=_("moderated by"),
     )
     rejection_reason = models.CharField(_("rejection reason"), max_length=300, blank=True)
+    rejection_category = models.CharField(
+        _("rejection category"),
+        max_length=16,
+        choices=RejectionCategory.choices,
+        default=RejectionCategory.OTHER,
+        blank=True,
+        help_text=_("Counted publicly in aggregate (the transparency ledger); never shown per person."),
+    )
 
     is_verified = models.BooleanField(_("identity verified"), default=False)
     verification_method = models.CharField(
@@ -253,6 +336,21 @@ class Signature(models.Model):
     )
     is_notable = models.BooleanField(_("notable"), default=False, help_text=_("Shown first on the public list."))
     is_founding = models.BooleanField(_("founding signatory"), default=False)
+    version = models.ForeignKey(
+        "LetterVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="signatures",
+        verbose_name=_("text version signed"),
+        help_text=_("The published text the signer saw and signed (or last re-affirmed)."),
+    )
+    needs_reaffirmation = models.BooleanField(
+        _("needs re-affirmation"),
+        default=False,
+        help_text=_("Signed an earlier text before a major revision; the signer was asked to re-affirm."),
+    )
+    reaffirmed_at = models.DateTimeField(_("re-affirmed at"), null=True, blank=True)
 
     ip_hash = models.CharField(
         _("IP hash"), max_length=64, blank=True, default="", help_text=_("Salted hash of the submitter's IP address.")
@@ -465,3 +563,119 @@ class LetterTranslation(models.Model):
         self.body_html = render_markdown(self.body)
         super().save(*args, **kwargs)
 
+
+class LetterVersion(models.Model):
+    """
+    One published text of a letter, kept forever and never edited: a
+    signature points at the version its signer saw, and the content hash lets
+    anyone check that a delivered or archived copy is the text they signed.
+    """
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="versions", verbose_name=_("letter"))
+    number = models.PositiveIntegerField(_("number"))
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("body"))
+    body_html = models.TextField(_("body (rendered)"))
+    content_hash = models.CharField(_("SHA-256 of the text"), max_length=64)
+    is_major = models.BooleanField(
+        _("major revision"),
+        default=False,
+        help_text=_("A change of substance: earlier signers are asked to re-affirm."),
+    )
+    change_note = models.CharField(_("what changed"), max_length=500, blank=True)
+    published_at = models.DateTimeField(_("published at"), default=timezone.now)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("published by"),
+    )
+
+    class Meta:
+        verbose_name = _("letter version")
+        verbose_name_plural = _("letter versions")
+        ordering = ["letter", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["letter", "number"], name="unique_version_number_per_letter"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="version_number_from_one"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.letter_id} v{self.number}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("signatures:letter_version", kwargs={"slug": self.letter.slug, "number": self.number})
+
+    @staticmethod
+    def hash_text(title: str, body: str) -> str:
+        return hashlib.sha256(f"{title}\n\n{body}".encode()).hexdigest()
+
+    @property
+    def short_hash(self) -> str:
+        return self.content_hash[:12]
+
+
+class InvitationQuerySet(models.QuerySet):
+    def usable(self) -> InvitationQuerySet:
+        """Invitations that still let someone in: not revoked, unexpired, uses left."""
+        return self.filter(revoked_at__isnull=True).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()),
+            Q(max_uses__isnull=True) | Q(use_count__lt=F("max_uses")),
+        )
+
+
+class Invitation(models.Model):
+    """
+    A private link that lets invitees read and sign a letter in its founding
+    phase. The link's secret is an HMAC of a random nonce stored here, so the
+    database alone never reveals a working link, and the admin can show the
+    link again at any time.
+    """
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("letter"))
+    label = models.CharField(
+        _("label"), max_length=200, help_text=_("Whom it is for, e.g. 'Jane Doe' or 'Shared link for the guild'.")
+    )
+    nonce = models.CharField(_("nonce"), max_length=64, editable=False)
+    max_uses = models.PositiveIntegerField(
+        _("maximum uses"), null=True, blank=True, help_text=_("Signatures it may start. Empty: no limit.")
+    )
+    use_count = models.PositiveIntegerField(_("uses"), default=0, editable=False)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+        editable=False,
+    )
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_uses__isnull=True) | Q(use_count__lte=F("max_uses")),
+                name="invitation_uses_within_limit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def is_usable(self) -> bool:
+        return (
+            self.revoked_at is None
+            and (self.expires_at is None or self.expires_at > timezone.now())
+            and (self.max_uses is None or self.use_count < self.max_uses)
+        )
