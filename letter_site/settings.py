@@ -197,3 +197,9 @@ SIGNATURES_IP_SALT = env.str("SIGNATURES_IP_SALT", default="")
 SIGNATURES_PAGE_SIZE = env.int("SIGNATURES_PAGE_SIZE", default=50)
 # Optional Reply-To for every email we send.
 SIGNATURES_REPLY_TO = env.str("SIGNATURES_REPLY_TO", default="")
+# The hourly surge check flags an email domain or an IP hash that sent at least
+# this many signatures to one letter in the past hour. Big webmail domains can
+# be ignored so a viral day does not flag gmail.com every hour.
+SIGNATURES_SURGE_DOMAIN_PER_HOUR = env.int("SIGNATURES_SURGE_DOMAIN_PER_HOUR", default=100)
+SIGNATURES_SURGE_IP_PER_HOUR = env.int("SIGNATURES_SURGE_IP_PER_HOUR", default=30)
+SIGNATURES_SURGE_IGNORED_DOMAINS = env.list("SIGNATURES_SURGE_IGNORED_DOMAINS", default=[])

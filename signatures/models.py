@@ -679,3 +679,116 @@ class Invitation(models.Model):
             and (self.expires_at is None or self.expires_at > timezone.now())
             and (self.max_uses is None or self.use_count < self.max_uses)
         )
+
+class SurgeFlag(models.Model):
+    """
+    Many signatures in an hour from one email domain or one IP hash: a moderator
+    should look. One open flag per surge; a rerun of the check updates it.
+    """
+
+    class Kind(models.TextChoices):
+        EMAIL_DOMAIN = "email_domain", _("One email domain")
+        IP_HASH = "ip_hash", _("One network (IP hash)")
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="surge_flags", verbose_name=_("letter"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    value = models.CharField(_("domain or IP hash"), max_length=254)
+    window_start = models.DateTimeField(_("first seen in the hour from"))
+    signature_count = models.PositiveIntegerField(_("signatures in the busiest hour"))
+    created_at = models.DateTimeField(_("flagged at"), default=timezone.now)
+    last_seen_at = models.DateTimeField(_("last seen at"), default=timezone.now)
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewed by"),
+    )
+
+    class Meta:
+        verbose_name = _("surge flag")
+        verbose_name_plural = _("surge flags")
+        ordering = ["-created_at"]
+        constraints = [
+            # While a flag is open, a continuing surge updates it instead of raising another.
+            models.UniqueConstraint(
+                fields=["letter", "kind", "value"],
+                condition=Q(reviewed_at__isnull=True),
+                name="one_open_flag_per_surge",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.value} ({self.signature_count}/h)"
+
+
+class InvalidationRun(models.Model):
+    """The record of one bulk invalidation: who ran it, when, on what criteria, and how many it rejected."""
+
+    letter = models.ForeignKey(
+        Letter, on_delete=models.CASCADE, related_name="invalidation_runs", verbose_name=_("letter")
+    )
+    email_domain = models.CharField(_("email domain"), max_length=254, blank=True)
+    ip_hash = models.CharField(_("IP hash"), max_length=64, blank=True)
+    name_pattern = models.CharField(
+        _("name pattern"), max_length=120, blank=True, help_text=_("A name; * stands for any characters.")
+    )
+    created_from = models.DateTimeField(_("signed from"), null=True, blank=True)
+    created_until = models.DateTimeField(_("signed before"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    previewed_count = models.PositiveIntegerField(_("previewed count"), default=0)
+    signature_count = models.PositiveIntegerField(_("signatures rejected"), default=0)
+    public_count = models.PositiveIntegerField(_("of which were public"), default=0)
+    ran_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ran by"),
+    )
+    ran_at = models.DateTimeField(_("ran at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("invalidation run")
+        verbose_name_plural = _("invalidation runs")
+        ordering = ["-ran_at"]
+
+    def __str__(self) -> str:
+        return f"{self.letter_id}: {self.signature_count} rejected at {self.ran_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def criteria(self) -> str:
+        parts = []
+        if self.email_domain:
+            parts.append(f"domain={self.email_domain}")
+        if self.ip_hash:
+            parts.append(f"ip_hash={self.ip_hash[:12]}…")
+        if self.name_pattern:
+            parts.append(f"name={self.name_pattern}")
+        if self.created_from:
+            parts.append(f"from={self.created_from:%Y-%m-%d %H:%M}")
+        if self.created_until:
+            parts.append(f"until={self.created_until:%Y-%m-%d %H:%M}")
+        return ", ".join(parts)
+
+
+class DigestSubscription(models.Model):
+    """A staff member who asked for the daily moderation digest by email."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="moderation_digest",
+        verbose_name=_("user"),
+    )
+    created_at = models.DateTimeField(_("subscribed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("digest subscription")
+        verbose_name_plural = _("digest subscriptions")
+
+    def __str__(self) -> str:
+        return str(self.user)

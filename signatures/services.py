@@ -11,18 +11,29 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
-from . import emails
-from .models import Letter, Profession, Signature, SignatureCounter, WatchlistEntry
+from . import emails, text
+from .models import (
+    DigestSubscription,
+    InvalidationRun,
+    Letter,
+    Profession,
+    Signature,
+    SignatureCounter,
+    SurgeFlag,
+    WatchlistEntry,
+)
 from .text import normalize_email
 from .tokens import Purpose, check_token, signature_id_from_token
 
@@ -290,3 +301,207 @@ def mark_verified(
 def mark_notable(*, signature_ids: Iterable[int], moderator: AbstractBaseUser | None, is_notable: bool = True) -> int:
     """Show signatures first on the public list (or stop doing so)."""
     return _set_flag(signature_ids, moderator, is_notable=is_notable)
+
+
+# --- incidents and organizers' tools ----------------------------------------
+
+
+@transaction.atomic
+def set_letter_paused(*, letter: Letter, is_paused: bool) -> bool:
+    """Pause (or resume) signing without closing the letter; pending confirmations keep working."""
+    changed = Letter.objects.filter(pk=letter.pk).exclude(is_paused=is_paused).update(
+        is_paused=is_paused, updated_at=timezone.now()
+    )
+    letter.is_paused = is_paused
+    return bool(changed)
+
+
+# Pending signatures are invalidated too: a flood's unconfirmed rows must not
+# be confirmed later by whoever controls those mailboxes.
+INVALIDATABLE_STATES = (State.SUBMITTED, State.CONFIRMED, State.APPROVED)
+
+
+class InvalidationCriteriaMissing(ValueError):
+    """A bulk invalidation needs at least one criterion besides the letter."""
+
+
+def _name_pattern_filter(pattern: str) -> Q:
+    # Compared on the name key, so case, accents and spacing do not matter;
+    # '*' stands for any characters.
+    key = text.name_key(pattern)
+    if "*" not in key:
+        return Q(name_key=key)
+    regex = "^" + ".*".join(re.escape(part) for part in key.split("*")) + "$"
+    return Q(name_key__regex=regex)
+
+
+def signatures_to_invalidate(
+    *,
+    letter: Letter,
+    email_domain: str = "",
+    ip_hash: str = "",
+    name_pattern: str = "",
+    created_from: datetime | None = None,
+    created_until: datetime | None = None,
+) -> QuerySet[Signature]:
+    """The signatures `invalidate_signatures` would reject with these criteria (read-only, for the preview)."""
+    if not any((email_domain, ip_hash, name_pattern, created_from, created_until)):
+        raise InvalidationCriteriaMissing
+    signatures = Signature.objects.filter(letter=letter, state__in=INVALIDATABLE_STATES)
+    if email_domain:
+        signatures = signatures.filter(email_domain=email_domain.strip().lstrip("@").lower())
+    if ip_hash:
+        signatures = signatures.filter(ip_hash=ip_hash.strip())
+    if name_pattern:
+        signatures = signatures.filter(_name_pattern_filter(name_pattern))
+    if created_from:
+        signatures = signatures.filter(created_at__gte=created_from)
+    if created_until:
+        signatures = signatures.filter(created_at__lt=created_until)
+    return signatures.order_by()
+
+
+def _reject_in_bulk(
+    signature_ids: list[int], moderator: AbstractBaseUser | None, reason: str, chunk_size: int = 1000
+) -> tuple[int, int]:
+    """Reject many signatures in a few queries; counters change by the same deltas `_save_counted` would apply."""
+    now = timezone.now()
+    rejected = public = 0
+    for start in range(0, len(signature_ids), chunk_size):
+        deltas: dict[int, Counter[str]] = {}
+        changed = []
+        for signature in _locked(signature_ids[start : start + chunk_size]):
+            if signature.state not in INVALIDATABLE_STATES:
+                continue
+            keys_before = counter_keys(signature)
+            public += signature.state == State.APPROVED
+            signature.state = State.REJECTED
+            signature.rejected_at = now
+            signature.rejection_reason = reason[:300]
+            signature.moderated_at = now
+            signature.moderated_by = moderator
+            keys_after = counter_keys(signature)
+            letter_deltas = deltas.setdefault(signature.letter_id, Counter())
+            for key in keys_after - keys_before:
+                letter_deltas[key] += 1
+            for key in keys_before - keys_after:
+                letter_deltas[key] -= 1
+            changed.append(signature)
+        Signature.objects.bulk_update(
+            changed, ["state", "rejected_at", "rejection_reason", "moderated_at", "moderated_by"]
+        )
+        for letter_id, letter_deltas in sorted(deltas.items()):
+            _apply_counter_deltas(letter_id, letter_deltas)
+        rejected += len(changed)
+    return rejected, public
+
+
+@transaction.atomic
+def invalidate_signatures(
+    *,
+    letter: Letter,
+    moderator: AbstractBaseUser | None,
+    reason: str = "",
+    email_domain: str = "",
+    ip_hash: str = "",
+    name_pattern: str = "",
+    created_from: datetime | None = None,
+    created_until: datetime | None = None,
+    previewed_count: int = 0,
+) -> InvalidationRun:
+    """Reject every pending, confirmed or approved signature matching the criteria, and record who did it."""
+    criteria = {
+        "email_domain": email_domain.strip().lstrip("@").lower(),
+        "ip_hash": ip_hash.strip(),
+        "name_pattern": name_pattern.strip(),
+        "created_from": created_from,
+        "created_until": created_until,
+    }
+    ids = list(signatures_to_invalidate(letter=letter, **criteria).order_by("pk").values_list("pk", flat=True))
+    rejected, public = _reject_in_bulk(ids, moderator, reason or _invalidation_reason(criteria))
+    return InvalidationRun.objects.create(
+        letter=letter,
+        reason=reason[:300],
+        previewed_count=previewed_count,
+        signature_count=rejected,
+        public_count=public,
+        ran_by=moderator,
+        **criteria,
+    )
+
+
+def _invalidation_reason(criteria: dict[str, Any]) -> str:
+    return "Bulk invalidation: " + ", ".join(f"{key}={value}" for key, value in criteria.items() if value)
+
+
+def _surge_threshold(kind: str) -> int:
+    if kind == SurgeFlag.Kind.EMAIL_DOMAIN:
+        return settings.SIGNATURES_SURGE_DOMAIN_PER_HOUR
+    return settings.SIGNATURES_SURGE_IP_PER_HOUR
+
+
+@transaction.atomic
+def flag_surges(*, now: datetime | None = None) -> list[SurgeFlag]:
+    """Flag each email domain or IP hash above its hourly threshold: one open flag per surge, however often run."""
+    now = now or timezone.now()
+    window_start = now - timedelta(hours=1)
+    recent = Signature.objects.filter(created_at__gte=window_start, created_at__lt=now)
+    ignored_domains = {domain.lower() for domain in settings.SIGNATURES_SURGE_IGNORED_DOMAINS}
+    raised = []
+    for kind in SurgeFlag.Kind:
+        field = kind.value
+        rows = (
+            recent.exclude(**{field: ""})
+            .order_by()
+            .values("letter_id", field)
+            .annotate(signature_count=Count("id"))
+            .filter(signature_count__gte=_surge_threshold(kind))
+        )
+        for row in rows:
+            value = row[field]
+            if kind == SurgeFlag.Kind.EMAIL_DOMAIN and value in ignored_domains:
+                continue
+            open_flag = (
+                SurgeFlag.objects.select_for_update()
+                .filter(letter_id=row["letter_id"], kind=kind, value=value, reviewed_at__isnull=True)
+                .first()
+            )
+            if open_flag is not None:
+                open_flag.last_seen_at = now
+                if row["signature_count"] > open_flag.signature_count:
+                    open_flag.signature_count = row["signature_count"]
+                    open_flag.window_start = window_start
+                open_flag.save(update_fields=["last_seen_at", "signature_count", "window_start"])
+                continue
+            try:
+                with transaction.atomic():
+                    flag = SurgeFlag.objects.create(
+                        letter_id=row["letter_id"],
+                        kind=kind,
+                        value=value,
+                        window_start=window_start,
+                        signature_count=row["signature_count"],
+                        created_at=now,
+                        last_seen_at=now,
+                    )
+            except IntegrityError:
+                continue  # a concurrent run raised it first
+            raised.append(flag)
+    return raised
+
+
+@transaction.atomic
+def review_surge_flags(*, flag_ids: Iterable[int], moderator: AbstractBaseUser | None) -> int:
+    """Close flags a moderator has looked at; a surge that goes on afterwards raises a new one."""
+    return SurgeFlag.objects.filter(pk__in=list(flag_ids), reviewed_at__isnull=True).update(
+        reviewed_at=timezone.now(), reviewed_by=moderator
+    )
+
+
+@transaction.atomic
+def set_digest_subscription(*, user: AbstractBaseUser, is_subscribed: bool) -> None:
+    """Opt a staff member in to (or out of) the daily moderation digest email."""
+    if is_subscribed:
+        DigestSubscription.objects.get_or_create(user=user)
+    else:
+        DigestSubscription.objects.filter(user=user).delete()
