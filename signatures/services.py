@@ -101,14 +101,18 @@ def _save_counted(signature: Signature, keys_before: set[str], update_fields: It
 def recount_letter(*, letter: Letter) -> dict[str, tuple[int, int]]:
     """Recompute a letter's counters from the signatures; return {key: (stored, actual)} for any drift."""
     actual: Counter[str] = Counter()
-    rows = Signature.objects.filter(letter=letter).values_list(
-        "state", "hold_reason", "wants_listing", "profession_id"
+    # One row per distinct combination of the fields counter_keys reads: a
+    # million signatures come back as a few dozen groups.
+    groups = (
+        Signature.objects.filter(letter=letter)
+        .order_by()
+        .values("state", "hold_reason", "wants_listing", "profession_id")
+        .annotate(signatures=Count("pk"))
     )
-    for state, hold_reason, wants_listing, profession_id in rows.iterator(chunk_size=5000):
-        probe = Signature(
-            state=state, hold_reason=hold_reason, wants_listing=wants_listing, profession_id=profession_id
-        )
-        actual.update(counter_keys(probe))
+    for group in groups:
+        signatures = group.pop("signatures")
+        for key in counter_keys(Signature(**group)):
+            actual[key] += signatures
     stored = {c.key: c for c in SignatureCounter.objects.select_for_update().filter(letter=letter).order_by("key")}
     drift = {}
     for key in sorted(set(stored) | set(actual)):

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.views.decorators.http import require_GET, require_POST
 
-from signatures import services
+from signatures import outage, services
 from signatures.client import client_ip
 from signatures.forms import SignatureForm
 from signatures.models import Letter, Signature
@@ -45,7 +44,10 @@ def _render_letter(request: HttpRequest, letter: Letter, form: SignatureForm, *,
 @require_GET
 def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
     letter = _letter_or_404(slug)
-    return _render_letter(request, letter, SignatureForm(letter=letter))
+    response = _render_letter(request, letter, SignatureForm(letter=letter))
+    # Kept in memory so the page still shows text and count if the database goes away.
+    outage.remember_letter(letter)
+    return response
 
 
 @require_POST
@@ -74,11 +76,3 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
 def check_email(request: HttpRequest, slug: str) -> HttpResponse:
     letter = _letter_or_404(slug)
     return render(request, "signatures/check_email.html", {"letter": letter})
-
-
-@require_GET
-def signatories(request: HttpRequest, slug: str) -> HttpResponse:
-    letter = _letter_or_404(slug)
-    listed = Signature.objects.listed().filter(letter=letter).select_related("profession")
-    page = Paginator(listed, settings.SIGNATURES_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "signatures/signatories.html", {"letter": letter, "page": page})

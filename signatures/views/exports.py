@@ -1,0 +1,180 @@
+"""
+Public, machine-readable views of a letter: the listed signatories as CSV and
+JSON, the live count as JSON, and a count badge other sites can embed.
+
+Only public fields of approved signatures whose signers agreed to be listed
+ever leave through here: never an email, never a hidden signature. The
+exports stream row by row from a database cursor, so a million rows take the
+memory of a few thousand.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.cache import patch_cache_control
+from django.utils.formats import number_format
+from django.utils.translation import ngettext
+from django.views.decorators.cache import cache_control
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_GET
+
+from signatures.csv_export import stream_csv
+from signatures.emails import absolute_url
+from signatures.models import Letter, Signature, SignatureCounter
+
+# The only columns that leave the database for a public export.
+PUBLIC_COLUMNS = (
+    "full_name",
+    "profession__name",
+    "title",
+    "affiliation",
+    "city",
+    "country",
+    "is_verified",
+    "is_notable",
+    "created_at",
+)
+CSV_HEADER = ("name", "profession", "title", "affiliation", "location", "verified", "notable", "signed_on")
+# Rows fetched per round trip, and lines handed to the server per write: one
+# write per row would cost a system call each.
+FETCH_ROWS = 2000
+LINES_PER_CHUNK = 500
+# Embeds live on other sites: they may frame the badge, nothing else may run.
+BADGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors *"
+
+
+def _letter_or_404(slug: str) -> Letter:
+    return get_object_or_404(Letter.objects.public(), slug=slug)
+
+
+def _public_rows(letter: Letter) -> Iterator[tuple[str, str, str, str, str, bool, bool, str]]:
+    rows = (
+        Signature.objects.listed().filter(letter=letter).values_list(*PUBLIC_COLUMNS).iterator(chunk_size=FETCH_ROWS)
+    )
+    for name, profession, title, affiliation, city, country, verified, notable, created_at in rows:
+        location = f"{city}, {country}" if city and country else city or country
+        yield name, profession or "", title, affiliation, location, verified, notable, _date(created_at)
+
+
+def _date(moment: datetime) -> str:
+    return moment.date().isoformat()
+
+
+def _chunked(lines: Iterable[str]) -> Iterator[str]:
+    batch: list[str] = []
+    for line in lines:
+        batch.append(line)
+        if len(batch) >= LINES_PER_CHUNK:
+            yield "".join(batch)
+            batch = []
+    if batch:
+        yield "".join(batch)
+
+
+def _download(response: HttpResponse | StreamingHttpResponse, filename: str) -> None:
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # Public data: a CDN may keep it a few minutes; other sites may fetch it.
+    patch_cache_control(response, public=True, max_age=300)
+    response["Access-Control-Allow-Origin"] = "*"
+
+
+@require_GET
+def export_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+    letter = _letter_or_404(slug)
+    rows = ((name, prof, title, aff, loc, "yes" if v else "", "yes" if n else "", d)
+            for name, prof, title, aff, loc, v, n, d in _public_rows(letter))  # fmt: skip
+    response = StreamingHttpResponse(_chunked(stream_csv(CSV_HEADER, rows)), content_type="text/csv; charset=utf-8")
+    _download(response, f"{letter.slug}-signatories.csv")
+    return response
+
+
+def _json_lines(letter: Letter) -> Iterator[str]:
+    head = {
+        "letter": {"slug": letter.slug, "title": letter.title, "url": absolute_url(letter.get_absolute_url())},
+        "count": letter.public_count,
+    }
+    # The object is written by hand so that the list can stream.
+    yield json.dumps(head, ensure_ascii=False)[:-1] + ', "signatories": ['
+    separator = "\n"
+    for name, profession, title, affiliation, location, verified, notable, signed_on in _public_rows(letter):
+        row = {
+            "name": name,
+            "profession": profession,
+            "title": title,
+            "affiliation": affiliation,
+            "location": location,
+            "verified": verified,
+            "notable": notable,
+            "signed_on": signed_on,
+        }
+        yield separator + json.dumps(row, ensure_ascii=False)
+        separator = ",\n"
+    yield "\n]}\n"
+
+
+@require_GET
+def export_json(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+    letter = _letter_or_404(slug)
+    response = StreamingHttpResponse(_chunked(_json_lines(letter)), content_type="application/json")
+    _download(response, f"{letter.slug}-signatories.json")
+    return response
+
+
+def _counts(letter: Letter) -> dict[str, Any]:
+    counters = SignatureCounter.values_for(letter)
+    public = counters.get(SignatureCounter.PUBLIC, 0)
+    letter.public_count = public
+    return {
+        "letter": letter.slug,
+        "count": public,
+        "listed": counters.get(SignatureCounter.LISTED, 0),
+        "goal": letter.goal,
+        "goal_percent": min(100, round(100 * public / letter.goal)) if letter.goal else None,
+    }
+
+
+@require_GET
+@cache_control(public=True, max_age=10)
+def count_json(request: HttpRequest, slug: str) -> JsonResponse:
+    """The live count for clients that poll: two small queries, cacheable for ten seconds."""
+    response = JsonResponse(_counts(_letter_or_404(slug)))
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _badge_context(letter: Letter) -> dict[str, Any]:
+    counts = _counts(letter)
+    number = number_format(counts["count"], force_grouping=True)
+    label = ngettext("%(number)s signature", "%(number)s signatures", counts["count"]) % {"number": number}
+    return {"letter": letter, "counts": counts, "label": label}
+
+
+@require_GET
+@xframe_options_exempt
+@cache_control(public=True, max_age=60)
+def badge(request: HttpRequest, slug: str) -> HttpResponse:
+    """A tiny page for other sites' iframes: the count and a link, no script."""
+    letter = _letter_or_404(slug)
+    context = {**_badge_context(letter), "letter_url": absolute_url(letter.get_absolute_url())}
+    response = render(request, "signatures/exports/badge.html", context)
+    response["Content-Security-Policy"] = BADGE_CSP
+    return response
+
+
+@require_GET
+@cache_control(public=True, max_age=60)
+def badge_svg(request: HttpRequest, slug: str) -> HttpResponse:
+    """The count as an SVG image, for an <img> on another site or in a README."""
+    context = _badge_context(_letter_or_404(slug))
+    # Text width in a 11px sans-serif font, roughly: SVG cannot measure it for us.
+    context["width"] = 12 + 7 * len(context["label"])
+    response = render(request, "signatures/exports/badge.svg", context, content_type="image/svg+xml")
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
