@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import re
+import secrets
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -27,7 +28,9 @@ from . import emails, text
 from .models import (
     DigestSubscription,
     InvalidationRun,
+    Invitation,
     Letter,
+    LetterVersion,
     Profession,
     Signature,
     SignatureCounter,
@@ -60,6 +63,9 @@ def counter_keys(signature: Signature) -> set[str]:
     keys = {f"state:{signature.state}"}
     if signature.state == State.CONFIRMED and signature.hold_reason:
         keys.add("held")
+    if signature.state == State.REJECTED and signature.rejection_category:
+        # The public ledger counts removals as fraudulent apart from other rejections.
+        keys.add(f"rejected:{signature.rejection_category}")
     if signature.state == State.APPROVED:
         keys.add(SignatureCounter.PUBLIC)
         if signature.wants_listing:
@@ -106,7 +112,7 @@ def recount_letter(*, letter: Letter) -> dict[str, tuple[int, int]]:
     groups = (
         Signature.objects.filter(letter=letter)
         .order_by()
-        .values("state", "hold_reason", "wants_listing", "profession_id")
+        .values("state", "hold_reason", "wants_listing", "profession_id", "rejection_category")
         .annotate(signatures=Count("pk"))
     )
     for group in groups:
@@ -148,10 +154,14 @@ def sign_letter(
     wants_listing: bool = False,
     ip_address: str | None = None,
     language: str = "",
+    invitation: Invitation | None = None,
 ) -> SignOutcome:
     """Record a signature and email its confirmation link; one signature per email per letter."""
     letter = Letter.objects.get(pk=letter.pk)
-    if not letter.is_accepting_signatures:
+    if invitation is not None:
+        # A founding letter is signed only through a usable invitation.
+        invitation = _lock_usable_invitation(invitation, letter)
+    elif not letter.is_accepting_signatures:
         raise SigningClosed
     email_normalized = normalize_email(email)
     active = Signature.objects.select_for_update().filter(letter=letter, email_normalized=email_normalized)
@@ -171,6 +181,8 @@ def sign_letter(
             wants_listing=wants_listing,
             ip_hash=hash_ip(ip_address),
             language=language,
+            is_founding=invitation is not None,
+            version=ensure_letter_version(letter=letter),
         )
         try:
             # A savepoint: a concurrent identical submit may win the unique constraint.
@@ -179,6 +191,8 @@ def sign_letter(
         except IntegrityError:
             existing = active.exclude(state=State.WITHDRAWN).get()
         else:
+            if invitation is not None:
+                Invitation.objects.filter(pk=invitation.pk).update(use_count=F("use_count") + 1)
             emails.send_confirmation(signature)
             return SignOutcome.CREATED
 
@@ -257,7 +271,13 @@ def approve_signatures(*, signature_ids: Iterable[int], moderator: AbstractBaseU
 
 
 @transaction.atomic
-def reject_signatures(*, signature_ids: Iterable[int], moderator: AbstractBaseUser | None, reason: str = "") -> int:
+def reject_signatures(
+    *,
+    signature_ids: Iterable[int],
+    moderator: AbstractBaseUser | None,
+    reason: str = "",
+    category: str = Signature.RejectionCategory.OTHER,
+) -> int:
     """Reject signatures that are not withdrawn: they leave the list and the count."""
     now = timezone.now()
     rejected = 0
@@ -268,6 +288,7 @@ def reject_signatures(*, signature_ids: Iterable[int], moderator: AbstractBaseUs
         signature.state = State.REJECTED
         signature.rejected_at = now
         signature.rejection_reason = reason[:300]
+        signature.rejection_category = category
         signature.moderated_at = now
         signature.moderated_by = moderator
         _save_counted(signature, keys_before)
@@ -509,3 +530,164 @@ def set_digest_subscription(*, user: AbstractBaseUser, is_subscribed: bool) -> N
         DigestSubscription.objects.get_or_create(user=user)
     else:
         DigestSubscription.objects.filter(user=user).delete()
+
+
+# --- founding phase, text versions, delivery ----------------------------------
+
+
+class NothingToPublish(Exception):
+    """The letter's text is the same as its latest published version."""
+
+
+def _lock_usable_invitation(invitation: Invitation, letter: Letter) -> Invitation:
+    # The row lock makes concurrent sign-ups through a limited link queue up,
+    # so a link with one use left admits exactly one new signature.
+    locked = Invitation.objects.select_for_update().filter(pk=invitation.pk, letter=letter).first()
+    if locked is None or not locked.is_usable or not letter.is_founding_phase or letter.is_paused:
+        raise SigningClosed
+    return locked
+
+
+@transaction.atomic
+def create_invitation(
+    *,
+    letter: Letter,
+    label: str,
+    created_by: AbstractBaseUser | None,
+    max_uses: int | None = None,
+    expires_at: datetime | None = None,
+) -> Invitation:
+    """A new private link to a founding letter, for one invitee (max_uses=1) or a group."""
+    return Invitation.objects.create(
+        letter=letter,
+        label=label,
+        nonce=secrets.token_hex(32),
+        max_uses=max_uses,
+        expires_at=expires_at,
+        created_by=created_by,
+    )
+
+
+@transaction.atomic
+def revoke_invitations(*, invitation_ids: Iterable[int]) -> int:
+    """Stop links from letting anyone in; signatures already made through them stay."""
+    return Invitation.objects.filter(pk__in=list(invitation_ids), revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+def _publish_version(letter: Letter, *, is_major: bool, note: str, by: AbstractBaseUser | None) -> LetterVersion:
+    latest = LetterVersion.objects.filter(letter=letter).order_by("-number").first()
+    content_hash = LetterVersion.hash_text(letter.title, letter.body)
+    if latest is not None and latest.content_hash == content_hash:
+        raise NothingToPublish
+    version = LetterVersion.objects.create(
+        letter=letter,
+        number=latest.number + 1 if latest else 1,
+        title=letter.title,
+        body=letter.body,
+        body_html=letter.body_html,
+        content_hash=content_hash,
+        # The first text is what everyone signs: a major version by definition.
+        is_major=is_major or latest is None,
+        change_note=note[:500],
+        published_by=by,
+    )
+    letter.__dict__.pop("current_version", None)
+    return version
+
+
+@transaction.atomic
+def ensure_letter_version(*, letter: Letter) -> LetterVersion:
+    """The letter's current published text, publishing its first version if it has none yet."""
+    version = LetterVersion.objects.filter(letter=letter).order_by("-number").first()
+    if version is not None:
+        return version
+    Letter.objects.select_for_update().filter(pk=letter.pk).first()
+    version = LetterVersion.objects.filter(letter=letter).order_by("-number").first()
+    if version is not None:  # another transaction published it while we waited
+        return version
+    return _publish_version(Letter.objects.get(pk=letter.pk), is_major=True, note="", by=None)
+
+
+@transaction.atomic
+def publish_letter_version(
+    *, letter: Letter, is_major: bool, note: str = "", by: AbstractBaseUser | None = None
+) -> LetterVersion:
+    """
+    Publish the letter's current text as a new immutable version. A major
+    revision flags every confirmed or approved signature on an earlier text
+    and emails its signer the difference with a link to re-affirm or withdraw;
+    a minor one (a typo) asks nobody anything.
+    """
+    letter = Letter.objects.select_for_update().get(pk=letter.pk)
+    version = _publish_version(letter, is_major=is_major, note=note, by=by)
+    if not version.is_major or version.number == 1:
+        return version
+    earlier = (
+        Signature.objects.filter(letter=letter, state__in=[State.CONFIRMED, State.APPROVED])
+        .filter(Q(version__isnull=True) | Q(version__number__lt=version.number))
+        .select_related("letter", "version")
+        .order_by("pk")
+    )
+    earlier.update(needs_reaffirmation=True)
+    for signature in earlier.iterator(chunk_size=1000):
+        emails.send_revision_notice(signature, new_version=version)
+    return version
+
+
+@transaction.atomic
+def reaffirm_signature(*, token: str) -> Signature | None:
+    """Re-affirm a signature on the letter's current text by emailed link (POST only), once."""
+    pk = signature_id_from_token(token)
+    if pk is None:
+        return None
+    signature = Signature.objects.select_for_update().select_related("letter").filter(pk=pk).first()
+    if signature is None or not check_token(signature, token, Purpose.REAFFIRM):
+        return None
+    if not signature.needs_reaffirmation or signature.state not in (State.CONFIRMED, State.APPROVED):
+        return None
+    signature.version = ensure_letter_version(letter=signature.letter)
+    signature.needs_reaffirmation = False
+    signature.reaffirmed_at = timezone.now()
+    signature.save(update_fields=["version", "needs_reaffirmation", "reaffirmed_at"])
+    return signature
+
+
+@transaction.atomic
+def launch_letter(*, letter: Letter) -> bool:
+    """Make a founding letter public: its founding signatures are listed first, after notable ones."""
+    letter = Letter.objects.select_for_update().get(pk=letter.pk)
+    if letter.status != Letter.Status.FOUNDING:
+        return False
+    ensure_letter_version(letter=letter)
+    letter.status = Letter.Status.OPEN
+    letter.save(update_fields=["status", "updated_at"])
+    return True
+
+
+def launch_due_letters() -> list[Letter]:
+    """
+    Launch every founding letter whose launch time has passed. Readers see
+    such a letter as open already (`Letter.objects.public()`); this makes the
+    status say so too. Run by `manage.py launch_due_letters` or any scheduler.
+    """
+    return [letter for letter in Letter.objects.launch_due().order_by("pk") if launch_letter(letter=letter)]
+
+
+@transaction.atomic
+def record_letter_delivery(
+    *, letter: Letter, delivered_at: datetime | None, delivered_how: str, by: AbstractBaseUser | None = None
+) -> Letter:
+    """Record when and how the letter reached its addressee, with the count and text delivered."""
+    letter = Letter.objects.select_for_update().get(pk=letter.pk)
+    letter.delivered_at = delivered_at
+    letter.delivered_how = delivered_how[:300]
+    if delivered_at is None:
+        letter.delivered_count = None
+        letter.delivered_version = None
+    else:
+        letter.delivered_count = SignatureCounter.value_for(letter, SignatureCounter.PUBLIC)
+        letter.delivered_version = ensure_letter_version(letter=letter)
+    letter.save(update_fields=["delivered_at", "delivered_how", "delivered_count", "delivered_version", "updated_at"])
+    return letter

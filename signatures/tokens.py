@@ -18,7 +18,7 @@ from django.conf import settings
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.http import base36_to_int, int_to_base36
 
-from .models import Signature
+from .models import Invitation, LetterVersion, Signature
 
 # Timestamps count seconds from here to keep tokens short.
 _EPOCH = 1_700_000_000
@@ -34,13 +34,33 @@ def _withdraw_state(signature: Signature) -> str:
     return f"{withdrawn}:{signature.email_normalized}"
 
 
+def _reaffirm_state(signature: Signature) -> str:
+    # Bound to the version signed and to the latest major revision: re-affirming
+    # kills the link, and so does a newer major revision (which sends a new one).
+    latest_major = (
+        LetterVersion.objects.filter(letter_id=signature.letter_id, is_major=True)
+        .order_by("-number")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return (
+        f"{signature.version_id}:{signature.needs_reaffirmation}:{latest_major}:"
+        f"{signature.state}:{signature.email_normalized}"
+    )
+
+
 class Purpose(enum.Enum):
     CONFIRM = "confirm"
     WITHDRAW = "withdraw"
+    REAFFIRM = "reaffirm"
 
     @property
     def state_of(self) -> Callable[[Signature], str]:
-        return {Purpose.CONFIRM: _confirm_state, Purpose.WITHDRAW: _withdraw_state}[self]
+        return {
+            Purpose.CONFIRM: _confirm_state,
+            Purpose.WITHDRAW: _withdraw_state,
+            Purpose.REAFFIRM: _reaffirm_state,
+        }[self]
 
 
 def _digest(purpose: Purpose, signature: Signature, timestamp: int) -> str:
@@ -87,3 +107,35 @@ def check_token(signature: Signature, token: str, purpose: Purpose, *, now: floa
     age = int(now if now is not None else time.time()) - _EPOCH - timestamp
     max_age = settings.SIGNATURES_TOKEN_MAX_AGE_DAYS * 24 * 3600
     return 0 <= age <= max_age
+
+
+# --- founding-phase invitations ----------------------------------------------
+#
+# An invitation link carries the invitation's id and an HMAC of a random nonce
+# stored on it: the database alone never reveals a working link, revoking is a
+# timestamp, and the admin can show the link again whenever an organizer asks.
+
+
+def _invitation_digest(invitation_pk: int, nonce: str) -> str:
+    return salted_hmac("signatures.tokens.invitation", f"{invitation_pk}:{nonce}", algorithm="sha256").hexdigest()
+
+
+def make_invitation_token(invitation: Invitation) -> str:
+    return f"{int_to_base36(invitation.pk)}-{_invitation_digest(invitation.pk, invitation.nonce)}"
+
+
+def invitation_from_token(token: str) -> Invitation | None:
+    """The invitation a link names if its secret is right (whether still usable or not)."""
+    if not isinstance(token, str) or len(token) > _MAX_TOKEN_LENGTH or token.count("-") != 1:
+        return None
+    pk_b36, digest = token.split("-")
+    try:
+        pk = base36_to_int(pk_b36)
+    except ValueError:
+        return None
+    if pk <= 0 or len(digest) != 64:
+        return None
+    invitation = Invitation.objects.select_related("letter").filter(pk=pk).first()
+    if invitation is None or not constant_time_compare(digest, _invitation_digest(pk, invitation.nonce)):
+        return None
+    return invitation
