@@ -1,18 +1,48 @@
 # syntax=docker/dockerfile:1
-FROM python:3.11.14-slim-bookworm AS build
-ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-COPY requirements.txt /tmp/requirements.txt
-RUN pip wheel --wheel-dir /wheels -r /tmp/requirements.txt
+# Undersigned: one image for the web processes (the default command) and the
+# email worker (`python manage.py db_worker`). See README.md, "Deploy".
+# CI checks this file with hadolint and replays its build steps in .ci/image-recipe.
 
-FROM python:3.11.14-slim-bookworm
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 DEBUG=0
-RUN useradd --create-home --uid 1000 app
-COPY --from=build /wheels /wheels
-RUN pip install --no-index --find-links=/wheels /wheels/* && rm -rf /wheels
+# --- build: wheels, a virtualenv, compiled translations, collected static files
+FROM python:3.11.14-slim-bookworm AS build
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+# gettext gives compilemessages its msgfmt; it stays in this stage.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gettext=0.21-12 \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY --chown=app:app . .
-RUN SECRET_KEY=build-only python manage.py collectstatic --no-input
-USER app
+COPY requirements.txt .
+# Wheels are built here, where a compiler could be added for a package without
+# one; the runtime stage gets only the installed virtualenv.
+RUN python -m venv /opt/venv \
+    && /opt/venv/bin/pip wheel --wheel-dir /tmp/wheels -r requirements.txt \
+    && /opt/venv/bin/pip install --no-index --find-links /tmp/wheels -r requirements.txt \
+    && rm -rf /tmp/wheels
+COPY . .
+# Build-time settings only: no secret or database is baked into the image.
+# compilemessages needs a locale folder to exist even before any catalogue does.
+RUN mkdir -p locale \
+    && DEBUG=0 SECRET_KEY=image-build-only /opt/venv/bin/python manage.py compilemessages \
+    && DEBUG=0 SECRET_KEY=image-build-only /opt/venv/bin/python manage.py collectstatic --no-input
+
+# --- runtime: slim, no compilers, a non-root user that cannot change the code
+FROM python:3.11.14-slim-bookworm
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PATH="/opt/venv/bin:${PATH}" \
+    DEBUG=0 \
+    PORT=8000
+RUN groupadd --system --gid 10001 app \
+    && useradd --system --uid 10001 --gid app --home-dir /app --no-create-home --shell /usr/sbin/nologin app
+COPY --from=build /opt/venv /opt/venv
+COPY --from=build /app /app
+WORKDIR /app
+USER 10001:10001
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/')"
-CMD ["gunicorn", "letter_site.wsgi", "--bind", "0.0.0.0:8000"]
+# /healthz needs no database: a database outage must not get healthy web
+# containers restarted. Readiness (/readyz) is for the load balancer.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 CMD ["python", "deploy/healthcheck.py"]
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "letter_site.wsgi"]

@@ -5,12 +5,12 @@ MANAGE := $(PYTHON) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format migrations-check worker bench clean help
+.PHONY: run test lint dockerfile-lint format migrations-check worker bench clean help
 
 help:
 	@echo "make run              the site on http://$(HOST):$(PORT) (SQLite, demo letter, emails in the terminal)"
 	@echo "make test             the whole test suite"
-	@echo "make lint             ruff lint and format check"
+	@echo "make lint             ruff lint and format check, and hadolint on the Dockerfile"
 	@echo "make migrations-check fail if models and migrations disagree"
 	@echo "make worker           the background worker that sends email"
 	@echo "make bench            benchmarks (PostgreSQL and gunicorn)"
@@ -34,7 +34,7 @@ run: $(VENV)/.runtime
 test: $(VENV)/.dev
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
 
-lint: $(VENV)/.dev
+lint: $(VENV)/.dev dockerfile-lint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
@@ -50,3 +50,7 @@ worker: $(VENV)/.runtime
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+
+# The Dockerfile, with hadolint from requirements-dev.txt: any warning fails.
+dockerfile-lint: $(VENV)/.dev
+	$(VENV)/bin/hadolint --failure-threshold style Dockerfile

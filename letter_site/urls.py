@@ -8,3 +8,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("signatures.urls")),
 ]
+
+# A lost database connection answers 503 with Retry-After, not 500 (signatures/outage.py).
+handler500 = "signatures.outage.server_error"

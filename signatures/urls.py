@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import confirm, exports, letters, signatories
+from .views import confirm, exports, health, letters, signatories
 
 app_name = "signatures"
 
@@ -16,4 +16,7 @@ urlpatterns = [
     path("letters/<slug:slug>/badge/", exports.badge, name="badge"),
     path("letters/<slug:slug>/badge.svg", exports.badge_svg, name="badge_svg"),
     path("confirm/<str:token>/", confirm.confirm, name="confirm"),
+    # Probes; HealthProbeMiddleware answers them first, these make them reversible.
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
 ]

@@ -1,0 +1,83 @@
+"""
+gunicorn settings for production: `gunicorn -c gunicorn.conf.py letter_site.wsgi`.
+
+Every value can be changed through the environment, so one image fits a small
+VM and a large container alike. Logs go to stdout/stderr for the platform to
+collect; with LOG_FORMAT=json each access line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def _cpus() -> int:
+    # The CPUs this process may run on (a container's cpuset), not the host's.
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{_int('PORT', 8000)}"
+
+# Sync workers: each page is a few fast queries, so the classic 2 x CPUs + 1,
+# capped because every worker holds a database connection.
+workers = _int("WEB_CONCURRENCY", min(2 * _cpus() + 1, 12))
+threads = _int("GUNICORN_THREADS", 1)
+
+# A request that takes longer than this is stuck (the database statement
+# timeout is shorter): the worker is replaced.
+timeout = _int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+# Behind a load balancer that reuses connections, keep them a little longer than
+# it does not, so it never sends on a socket we just closed.
+keepalive = _int("GUNICORN_KEEPALIVE", 5)
+
+# Load Django once in the master so workers fork ready (and a broken
+# configuration stops the start instead of looping worker restarts).
+preload_app = True
+
+# Recycle workers now and then so a slow leak can never grow without bound.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 200)
+
+# The heartbeat file on tmpfs: a container's overlay disk can stall it.
+# gunicorn only writes its own heartbeat file there, with a random name.
+_SHM = "/dev/shm"  # noqa: S108
+if os.path.isdir(_SHM):
+    worker_tmp_dir = _SHM
+
+# The TLS-terminating proxy in front of us; Django trusts X-Forwarded-Proto only
+# when BEHIND_TLS_PROXY=1.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# The request id is the one RequestIdMiddleware set on the response.
+access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(a)s" request_id=%({x-request-id}o)s'
+
+if os.environ.get("LOG_FORMAT", "").strip().lower() == "json":
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "signatures.logs.JsonFormatter"}},
+        "handlers": {
+            "stdout": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"},
+            "stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},
+        },
+        "loggers": {
+            "gunicorn.error": {"handlers": ["stderr"], "level": loglevel.upper(), "propagate": False},
+            "gunicorn.access": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+        },
+    }
+
+# Web requests get a statement timeout on PostgreSQL (see DATABASE_STATEMENT_TIMEOUT_MS
+# in settings); migrations and the worker, started with manage.py, do not.
+os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT_MS", "10000")

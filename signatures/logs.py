@@ -1,0 +1,112 @@
+"""
+Request ids and structured logs.
+
+Every request gets an id: the one the load balancer sent in `X-Request-ID`
+(when it looks sane) or a new one. It is echoed in the response header, added
+to every log record written while the request runs, and written in gunicorn's
+access line, so one grep joins the proxy's, gunicorn's and Django's lines.
+
+`LOG_FORMAT=json` turns each log line into one JSON object. This module is
+loaded by gunicorn's master before Django, so it imports nothing from Django
+at module level.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime
+import json
+import logging
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# A proxy's id is trusted only if it is short and plain: it reaches log files.
+_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
+
+_current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+
+def current_request_id() -> str:
+    return _current_request_id.get()
+
+
+class RequestIdMiddleware:
+    """Set `request.id`, log with it, and return it in the `X-Request-ID` header."""
+
+    def __init__(self, get_response: Callable) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+        request.id = incoming if _SANE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        token = _current_request_id.set(request.id)
+        try:
+            response = self.get_response(request)
+        finally:
+            _current_request_id.reset(token)
+        response[REQUEST_ID_HEADER] = request.id
+        return response
+
+
+class RequestIdFilter(logging.Filter):
+    """Give every record a `request_id` ("-" outside a request)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = current_request_id()
+        return True
+
+
+# What gunicorn's access log atoms mean, for the JSON access line.
+_ACCESS_FIELDS = {
+    "h": "remote_addr",
+    "m": "method",
+    "U": "path",
+    "s": "status",
+    "B": "bytes",
+    "M": "duration_ms",
+    "a": "user_agent",
+    "{x-request-id}o": "request_id",
+}
+_NUMERIC_ACCESS_FIELDS = {"status", "bytes", "duration_ms"}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request_id, and any exception."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.datetime.fromtimestamp(record.created, tz=datetime.UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None) or current_request_id(),
+        }
+        if record.name == "gunicorn.access" and isinstance(record.args, Mapping):
+            entry.update(self._access_fields(record.args))
+        status_code = getattr(record, "status_code", None)
+        if status_code is not None:
+            entry["status"] = status_code
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+    @staticmethod
+    def _access_fields(atoms: Mapping[str, Any]) -> dict[str, Any]:
+        fields: dict[str, Any] = {}
+        for atom, name in _ACCESS_FIELDS.items():
+            value = atoms.get(atom, "-")
+            if value in ("-", None):
+                continue
+            if name in _NUMERIC_ACCESS_FIELDS:
+                try:
+                    value = int(value)
+                except (TypeError, ValueError):
+                    continue
+            fields[name] = value
+        return fields
