@@ -52,8 +52,9 @@ class PublicListTests(TestCase):
         first = self.client.get(self.list_url)
         assert len(first.context["page"].object_list) == 2
         self.assertContains(first, 'rel="next"')
-        last = self.client.get(self.list_url, {"page": 2})
-        assert len(last.context["page"].object_list) == 2
+        second = self.client.get(self.list_url + first.context["next_url"])
+        assert len(second.context["page"].object_list) == 2
+        self.assertContains(second, 'rel="prev"')
 
     def test_the_goal_shows_progress(self):
         letter = make_letter(goal=4)
@@ -77,3 +78,168 @@ class HomePageTests(TestCase):
         self.assertContains(page, first.title)
         self.assertContains(page, second.title)
         self.assertNotContains(page, draft.title)
+
+
+def _names(response) -> list[str]:
+    return [s.full_name for s in response.context["page"].object_list]
+
+
+def _follow(client, url: str, link: str = "next_url", limit: int = 100) -> list[list[str]]:
+    """Every page from `url` on, following the page's `link` the way a reader clicks "Next"."""
+    pages = []
+    response = client.get(url)
+    while True:
+        assert response.status_code == 200
+        pages.append(_names(response))
+        target = response.context[link]
+        if not target or len(pages) > limit:
+            return pages
+        response = client.get(url.split("?", maxsplit=1)[0] + target)
+
+
+@override_settings(SIGNATURES_PAGE_SIZE=3)
+class KeysetPaginationTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.letter = make_letter()
+        cls.signatures = [
+            make_signature(cls.letter, Signature.State.APPROVED, full_name=f"Person {n:02}") for n in range(11)
+        ]
+        # Ties on approved_at are broken by id: give several the same instant.
+        tie = cls.signatures[0].approved_at
+        Signature.objects.filter(pk__in=[s.pk for s in cls.signatures[3:7]]).update(approved_at=tie)
+        services.mark_notable(signature_ids=[cls.signatures[5].pk], moderator=None)
+        cls.list_url = reverse("signatures:signatories", kwargs={"slug": cls.letter.slug})
+        cls.expected = [s.full_name for s in Signature.objects.listed().filter(letter=cls.letter)]
+
+    def test_following_next_shows_every_listed_signatory_once_in_order(self):
+        pages = _follow(self.client, self.list_url)
+        assert [len(p) for p in pages] == [3, 3, 3, 2]
+        assert [name for page in pages for name in page] == self.expected
+        assert self.expected[0] == "Person 05"  # the notable one first
+
+    def test_following_previous_from_the_last_page_walks_back_the_same_pages(self):
+        forward = _follow(self.client, self.list_url)
+        last = self.client.get(self.list_url)
+        while last.context["next_url"]:
+            last = self.client.get(self.list_url + last.context["next_url"])
+        pages = [_names(last)]
+        response = last
+        while response.context["previous_url"]:
+            response = self.client.get(self.list_url + response.context["previous_url"])
+            pages.append(_names(response))
+        assert pages[::-1] == forward
+
+    def test_a_page_link_is_a_permalink(self):
+        first = self.client.get(self.list_url)
+        link = self.list_url + first.context["next_url"]
+        again = self.client.get(link)
+        # A new signature arrives at the top: the linked page still starts where it did.
+        make_signature(self.letter, Signature.State.APPROVED, full_name="Newcomer")
+        assert _names(self.client.get(link)) == _names(again)
+        assert "after=" in link
+
+    def test_a_new_signature_does_not_repeat_or_skip_anyone_on_later_pages(self):
+        first = self.client.get(self.list_url)
+        make_signature(self.letter, Signature.State.APPROVED, full_name="Newcomer")
+        rest = _follow(self.client, self.list_url + first.context["next_url"])
+        seen = _names(first) + [name for page in rest for name in page]
+        assert seen == self.expected
+
+    def test_a_malformed_cursor_shows_the_first_page(self):
+        for junk in ("%%%", "bm9wZQ", "MjIuMS4x", "x" * 500, "MDAuMS4"):
+            response = self.client.get(self.list_url, {"after": junk})
+            assert response.status_code == 200
+            assert _names(response) == self.expected[:3]
+
+    def test_the_cursor_does_not_show_the_signature_values_in_clear(self):
+        first = self.client.get(self.list_url)
+        cursor = first.context["next_url"].split("after=")[1]
+        assert cursor.isascii()
+        assert "=" not in cursor
+        assert "Person" not in cursor
+
+    def test_the_cursor_follows_the_public_order(self):
+        from signatures.pagination import _ORDER_FORWARD
+
+        assert _ORDER_FORWARD == Signature.PUBLIC_ORDER
+
+
+class SearchAndFilterTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.letter = make_letter()
+        cls.director, cls.composer = cls.letter.professions.all()
+        make_signature(cls.letter, Signature.State.APPROVED, full_name="José López", profession=cls.director)
+        make_signature(cls.letter, Signature.State.APPROVED, full_name="Ana LOPEZ", profession=cls.composer)
+        make_signature(cls.letter, Signature.State.APPROVED, full_name="Žofie Dvořák", profession=cls.composer)
+        make_signature(cls.letter, Signature.State.APPROVED, full_name="Jürgen Groß", profession=cls.director)
+        make_signature(
+            cls.letter,
+            Signature.State.APPROVED,
+            full_name="Hidden Lopez",
+            profession=cls.director,
+            wants_listing=False,
+        )
+        make_signature(cls.letter, Signature.State.CONFIRMED, full_name="Pending Lopez", profession=cls.director)
+        cls.list_url = reverse("signatures:signatories", kwargs={"slug": cls.letter.slug})
+
+    def test_search_ignores_case_and_accents(self):
+        for query in ("lopez", "LÓPEZ", "López", "  lópez  "):
+            assert sorted(_names(self.client.get(self.list_url, {"q": query}))) == ["Ana LOPEZ", "José López"]
+
+    def test_search_matches_part_of_a_name_in_any_script(self):
+        assert _names(self.client.get(self.list_url, {"q": "dvorak"})) == ["Žofie Dvořák"]
+        # ß folds to ss, so either spelling finds the name.
+        assert _names(self.client.get(self.list_url, {"q": "gross"})) == ["Jürgen Groß"]
+        assert _names(self.client.get(self.list_url, {"q": "JÜRGEN GROß"})) == ["Jürgen Groß"]
+
+    def test_search_never_finds_hidden_signatures(self):
+        names = _names(self.client.get(self.list_url, {"q": "lopez"}))
+        assert "Hidden Lopez" not in names
+        assert "Pending Lopez" not in names
+
+    def test_search_that_matches_nobody_says_so(self):
+        response = self.client.get(self.list_url, {"q": "nobody-at-all"})
+        self.assertContains(response, "No listed signatory matches.")
+
+    def test_filter_by_profession(self):
+        response = self.client.get(self.list_url, {"profession": self.composer.pk})
+        assert sorted(_names(response)) == ["Ana LOPEZ", "Žofie Dvořák"]
+
+    def test_filter_and_search_combine(self):
+        response = self.client.get(self.list_url, {"profession": self.director.pk, "q": "lopez"})
+        assert _names(response) == ["José López"]
+
+    def test_an_unknown_profession_shows_everyone(self):
+        other_letter = make_letter()
+        foreign = other_letter.professions.first()
+        for value in (foreign.pk, "nope", "999999"):
+            assert len(_names(self.client.get(self.list_url, {"profession": value}))) == 4
+
+    def test_each_profession_shows_its_listed_count_from_the_counters(self):
+        response = self.client.get(self.list_url)
+        counts = {item["profession"].name: item["count"] for item in response.context["profession_counts"]}
+        assert counts == {"Director": 2, "Composer": 2}
+        self.assertContains(response, f'href="?profession={self.composer.pk}"')
+
+    def test_filter_links_and_pages_keep_the_search(self):
+        response = self.client.get(self.list_url, {"q": "lopez"})
+        self.assertContains(response, f'href="?q=lopez&amp;profession={self.composer.pk}"')
+        self.assertContains(response, 'value="lopez"')
+
+    @override_settings(SIGNATURES_PAGE_SIZE=1)
+    def test_next_links_keep_the_filter_and_search(self):
+        response = self.client.get(self.list_url, {"profession": self.director.pk, "q": "o"})
+        next_url = response.context["next_url"]
+        assert f"profession={self.director.pk}" in next_url
+        assert "q=o" in next_url
+        second = self.client.get(self.list_url + next_url)
+        assert sorted(_names(response) + _names(second)) == ["José López", "Jürgen Groß"]
+
+    def test_the_search_form_works_without_javascript(self):
+        response = self.client.get(self.list_url)
+        self.assertContains(response, '<form method="get" class="list-search" role="search">')
+        self.assertContains(response, 'name="q"')
+        # Filters and pages are plain links: nothing needs a script.
+        self.assertContains(response, f'href="?profession={self.director.pk}"')

@@ -17,13 +17,12 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils.cache import patch_cache_control
 from django.utils.formats import number_format
 from django.utils.translation import ngettext
-from django.views.decorators.cache import cache_control
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
+from signatures.caching import public_cache
 from signatures.csv_export import stream_csv
 from signatures.emails import absolute_url
 from signatures.models import Letter, Signature, SignatureCounter
@@ -79,12 +78,12 @@ def _chunked(lines: Iterable[str]) -> Iterator[str]:
 
 def _download(response: HttpResponse | StreamingHttpResponse, filename: str) -> None:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    # Public data: a CDN may keep it a few minutes; other sites may fetch it.
-    patch_cache_control(response, public=True, max_age=300)
+    # Public data: other sites may fetch it.
     response["Access-Control-Allow-Origin"] = "*"
 
 
 @require_GET
+@public_cache(max_age=300)
 def export_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     letter = _letter_or_404(slug)
     rows = ((name, prof, title, aff, loc, "yes" if v else "", "yes" if n else "", d)
@@ -119,6 +118,7 @@ def _json_lines(letter: Letter) -> Iterator[str]:
 
 
 @require_GET
+@public_cache(max_age=300)
 def export_json(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     letter = _letter_or_404(slug)
     response = StreamingHttpResponse(_chunked(_json_lines(letter)), content_type="application/json")
@@ -140,7 +140,7 @@ def _counts(letter: Letter) -> dict[str, Any]:
 
 
 @require_GET
-@cache_control(public=True, max_age=10)
+@public_cache(max_age=10)
 def count_json(request: HttpRequest, slug: str) -> JsonResponse:
     """The live count for clients that poll: two small queries, cacheable for ten seconds."""
     response = JsonResponse(_counts(_letter_or_404(slug)))
@@ -157,7 +157,7 @@ def _badge_context(letter: Letter) -> dict[str, Any]:
 
 @require_GET
 @xframe_options_exempt
-@cache_control(public=True, max_age=60)
+@public_cache(max_age=60)
 def badge(request: HttpRequest, slug: str) -> HttpResponse:
     """A tiny page for other sites' iframes: the count and a link, no script."""
     letter = _letter_or_404(slug)
@@ -168,7 +168,7 @@ def badge(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
-@cache_control(public=True, max_age=60)
+@public_cache(max_age=60)
 def badge_svg(request: HttpRequest, slug: str) -> HttpResponse:
     """The count as an SVG image, for an <img> on another site or in a README."""
     context = _badge_context(_letter_or_404(slug))

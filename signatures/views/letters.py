@@ -7,6 +7,7 @@ from django.utils import translation
 from django.views.decorators.http import require_GET, require_POST
 
 from signatures import outage, services
+from signatures.caching import make_private
 from signatures.client import client_ip
 from signatures.forms import SignatureForm
 from signatures.models import Letter, Signature
@@ -38,7 +39,11 @@ def _render_letter(request: HttpRequest, letter: Letter, form: SignatureForm, *,
         "notable": listed.filter(is_notable=True)[:NOTABLE_ON_LETTER_PAGE],
         "recent": listed.filter(is_notable=False)[:RECENT_ON_LETTER_PAGE],
     }
-    return render(request, "signatures/letter.html", context, status=status)
+    response = render(request, "signatures/letter.html", context, status=status)
+    # The sign form holds this visitor's CSRF token, and after a failed post their
+    # answers and errors: no shared cache may keep the page.
+    make_private(response)
+    return response
 
 
 @require_GET

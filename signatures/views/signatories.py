@@ -14,9 +14,9 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
+from signatures.caching import public_cache
 from signatures.models import Letter, Profession, Signature, SignatureCounter
 from signatures.pagination import Cursor, keyset_page
 from signatures.text import name_key
@@ -34,7 +34,7 @@ def _url(**params: str | int | None) -> str:
 
 
 @require_GET
-@cache_control(public=True, max_age=60)
+@public_cache(max_age=60)
 def signatories(request: HttpRequest, slug: str) -> HttpResponse:
     letter = get_object_or_404(Letter.objects.public(), slug=slug)
     professions = list(letter.professions.all())

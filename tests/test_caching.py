@@ -1,0 +1,94 @@
+"""HTTP caching: public pages may be kept by browsers and CDNs; nobody's token or errors are ever shared."""
+
+from __future__ import annotations
+
+import re
+
+from django.test import Client, TestCase
+from django.urls import reverse
+
+from signatures.models import Signature
+from tests.factories import make_letter, make_signature, sign_data
+
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def _cache_control(response) -> set[str]:
+    return {part.strip() for part in response.get("Cache-Control", "").split(",") if part.strip()}
+
+
+class PublicPagesAreCacheableTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.letter = make_letter()
+        make_signature(cls.letter, Signature.State.APPROVED, full_name="Listed Person")
+
+    def _url(self, name: str) -> str:
+        return reverse(f"signatures:{name}", kwargs={"slug": self.letter.slug})
+
+    def test_the_public_list_is_public_for_a_minute_and_holds_no_token(self):
+        response = self.client.get(self._url("signatories"), {"q": "listed"})
+        assert {"public", "max-age=60"} <= _cache_control(response)
+        assert "csrfmiddlewaretoken" not in response.content.decode()
+        assert "csrftoken" not in response.cookies
+        assert "Accept-Language" in response["Vary"]
+
+    def test_exports_count_and_badges_are_public(self):
+        for name, max_age in (
+            ("export_csv", 300),
+            ("export_json", 300),
+            ("count_json", 10),
+            ("badge", 60),
+            ("badge_svg", 60),
+        ):
+            response = self.client.get(self._url(name))
+            assert {"public", f"max-age={max_age}"} <= _cache_control(response), name
+            assert not response.cookies, name
+
+    def test_an_unchanged_list_answers_not_modified(self):
+        url = self._url("signatories")
+        first = self.client.get(url)
+        assert first.has_header("ETag")
+        again = self.client.get(url, headers={"if-none-match": first["ETag"]})
+        assert again.status_code == 304
+
+
+class LetterPageIsPrivateTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.letter = make_letter()
+
+    def test_the_letter_page_with_its_form_is_private_and_varies_by_cookie(self):
+        response = self.client.get(self.letter.get_absolute_url())
+        assert TOKEN.search(response.content.decode())
+        cache_control = _cache_control(response)
+        assert "private" in cache_control
+        assert "public" not in cache_control
+        assert "max-age=0" in cache_control
+        assert "Cookie" in response["Vary"]
+
+    def test_two_visitors_never_get_the_same_csrf_secret(self):
+        first, second = Client(), Client()
+        first.get(self.letter.get_absolute_url())
+        second.get(self.letter.get_absolute_url())
+        assert first.cookies["csrftoken"].value != second.cookies["csrftoken"].value
+
+    def test_a_visitor_cannot_post_with_someone_elses_token(self):
+        owner, stranger = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+        page = owner.get(self.letter.get_absolute_url()).content.decode()
+        token = TOKEN.search(page).group(1)
+        stranger.get(self.letter.get_absolute_url())
+        url = reverse("signatures:sign", kwargs={"slug": self.letter.slug})
+        response = stranger.post(url, {**sign_data(self.letter), "csrfmiddlewaretoken": token})
+        assert response.status_code == 403
+        assert not Signature.objects.filter(letter=self.letter).exists()
+
+    def test_form_errors_are_shown_only_to_the_person_who_made_them(self):
+        url = reverse("signatures:sign", kwargs={"slug": self.letter.slug})
+        failed = self.client.post(url, sign_data(self.letter, email="not-an-email", full_name="Errol Private"))
+        assert failed.status_code == 400
+        assert "private" in _cache_control(failed)
+        self.assertContains(failed, "Errol Private", status_code=400)
+        fresh = Client().get(self.letter.get_absolute_url())
+        assert "Errol Private" not in fresh.content.decode()
+        assert "error-summary" not in fresh.content.decode()
