@@ -1,12 +1,46 @@
 from __future__ import annotations
 
+import re
+from datetime import datetime
+
+from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.contrib.admin import helpers
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, StreamingHttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.http import urlencode
+from django.utils.text import Truncator
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import Letter, LetterTranslation, Profession, Signature, SignatureCounter, WatchlistEntry
+from .admin_forms import InvalidationForm, ModerationActionForm, RejectForm, VerifyForm
+from .csv_export import stream_csv
+from .models import (
+    DigestSubscription,
+    InvalidationRun,
+    Letter,
+    LetterTranslation,
+    Profession,
+    Signature,
+    SignatureCounter,
+    SurgeFlag,
+    WatchlistEntry,
+)
+from .overview import letter_overview
+from .text import name_key, normalize_email
 
 
 class ProfessionInline(admin.TabularInline):
@@ -25,7 +59,15 @@ class LetterTranslationInline(admin.StackedInline):
 
 @admin.register(Letter)
 class LetterAdmin(admin.ModelAdmin):
-    list_display = ["title", "status", "is_paused", "requires_moderation", "public_count", "created_at"]
+    list_display = [
+        "title",
+        "status",
+        "is_paused",
+        "requires_moderation",
+        "public_count",
+        "awaiting_decision",
+        "created_at",
+    ]
     list_filter = ["status", "requires_moderation", "is_paused"]
     search_fields = ["title", "slug"]
     prepopulated_fields = {"slug": ["title"]}
@@ -36,42 +78,562 @@ class LetterAdmin(admin.ModelAdmin):
         (_("Email"), {"fields": ["sender_name"]}),
     ]
 
+    change_form_template = "admin/signatures/letter/change_form.html"
+    actions = ["pause_signing", "resume_signing"]
+
     @admin.display(description=_("public count"))
     def public_count(self, letter: Letter) -> int:
         return letter.public_count
 
+    @admin.display(description=_("awaiting a decision"))
+    def awaiting_decision(self, letter: Letter) -> str:
+        waiting = SignatureCounter.value_for(letter, f"state:{Signature.State.CONFIRMED}")
+        url = reverse("admin:signatures_signature_changelist") + f"?letter__id__exact={letter.pk}"
+        return format_html('<a href="{}">{}</a>', url, waiting)
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None):
+        letter = self.get_object(request, unquote(object_id))
+        if letter is not None and self.has_view_permission(request, letter):
+            queue_url = reverse("admin:signatures_signature_changelist") + f"?letter__id__exact={letter.pk}"
+            extra_context = {
+                **(extra_context or {}),
+                "overview": letter_overview(letter),
+                "queue_url": queue_url,
+                "held_url": f"{queue_url}&status=held",
+                "all_url": f"{queue_url}&status=all",
+                "digest_subscribed": DigestSubscription.objects.filter(user=request.user).exists(),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self) -> list:
+        return [
+            path("digest/", self.admin_site.admin_view(self.digest_view), name="signatures_letter_digest"),
+            *super().get_urls(),
+        ]
+
+    def digest_view(self, request: HttpRequest) -> HttpResponse:
+        """Opt in to (or out of) the daily moderation digest, for oneself."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not request.user.has_perm("signatures.view_signature"):
+            raise PermissionDenied
+        subscribe = request.POST.get("subscribe") == "1"
+        services.set_digest_subscription(user=request.user, is_subscribed=subscribe)
+        if subscribe:
+            self.message_user(request, gettext("You will receive the moderation digest every day."))
+        else:
+            self.message_user(request, gettext("You will no longer receive the moderation digest."))
+        next_url = request.POST.get("next", "")
+        if not next_url.startswith("/") or next_url.startswith("//"):
+            next_url = reverse("admin:signatures_letter_changelist")
+        return redirect(next_url)
+
+    def _set_paused(self, request: HttpRequest, queryset: QuerySet[Letter], *, is_paused: bool) -> int:
+        changed = [letter for letter in queryset if services.set_letter_paused(letter=letter, is_paused=is_paused)]
+        message = gettext("Signing paused.") if is_paused else gettext("Signing resumed.")
+        LogEntry.objects.log_actions(
+            user_id=request.user.pk, queryset=changed, action_flag=CHANGE, change_message=message
+        )
+        return len(changed)
+
+    @admin.action(
+        description=_("Pause signing (the letter stays open; confirmations still work)"), permissions=["change"]
+    )
+    def pause_signing(self, request: HttpRequest, queryset: QuerySet[Letter]) -> None:
+        count = self._set_paused(request, queryset, is_paused=True)
+        self.message_user(request, ngettext("Paused %d letter.", "Paused %d letters.", count) % count)
+
+    @admin.action(description=_("Resume signing"), permissions=["change"])
+    def resume_signing(self, request: HttpRequest, queryset: QuerySet[Letter]) -> None:
+        count = self._set_paused(request, queryset, is_paused=False)
+        self.message_user(request, ngettext("Resumed %d letter.", "Resumed %d letters.", count) % count)
+
+
+# --- signatures: the moderation queue ----------------------------------------
+
+QUEUE, HELD, ALL = "queue", "held", "all"
+IP_HASH = re.compile(r"[0-9a-f]{64}")
+EXPORT_COLUMNS = [
+    ("letter__slug", _("letter")),
+    ("full_name", _("name")),
+    ("email", _("email")),
+    ("profession__name", _("profession")),
+    ("title", _("title or role")),
+    ("affiliation", _("affiliation")),
+    ("city", _("city")),
+    ("country", _("country")),
+    ("comment", _("comment")),
+    ("state", _("state")),
+    ("wants_listing", _("listed")),
+    ("is_verified", _("verified")),
+    ("verification_method", _("verified how")),
+    ("is_notable", _("notable")),
+    ("created_at", _("submitted at")),
+    ("confirmed_at", _("confirmed at")),
+    ("approved_at", _("approved at")),
+    ("rejected_at", _("rejected at")),
+    ("rejection_reason", _("rejection reason")),
+]
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """State, opening on what awaits a decision: confirmed signatures, held ones included."""
+
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        state = Signature.State
+        return [
+            (QUEUE, _("Awaiting a decision")),
+            (HELD, _("Held for review")),
+            (state.SUBMITTED, _("Awaiting email confirmation")),
+            (state.APPROVED, state.APPROVED.label),
+            (state.REJECTED, state.REJECTED.label),
+            (state.WITHDRAWN, state.WITHDRAWN.label),
+            (ALL, _("All")),
+        ]
+
+    def choices(self, changelist: ChangeList):
+        current = self.value() or QUEUE
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": current == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Signature]) -> QuerySet[Signature]:
+        value = self.value() or QUEUE
+        if value == QUEUE:
+            return queryset.filter(state=Signature.State.CONFIRMED)
+        if value == HELD:
+            return queryset.filter(state=Signature.State.CONFIRMED).exclude(hold_reason="")
+        if value in Signature.State.values:
+            return queryset.filter(state=value)
+        return queryset
+
+
+class ProfessionFilter(admin.SimpleListFilter):
+    """Professions belong to a letter: once a letter is chosen, only its own."""
+
+    title = _("profession")
+    parameter_name = "profession"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        professions = Profession.objects.select_related("letter").order_by("letter__title", "position", "name")
+        letter_id = request.GET.get("letter__id__exact", "")
+        if letter_id.isdigit():
+            return [(str(p.pk), p.name) for p in professions.filter(letter_id=letter_id)]
+        return [(str(p.pk), f"{p.name} · {p.letter.title}") for p in professions]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Signature]) -> QuerySet[Signature]:
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(profession_id=value)
+        return queryset
+
+
+class CappedCountPaginator(Paginator):
+    """
+    Counts at most CAP rows (SELECT COUNT(*) over a LIMITed subquery), so the
+    changelist never counts a million-row table; deeper pages are reached by
+    narrowing the filters.
+    """
+
+    CAP = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        return min(self.object_list[: self.CAP + 1].count(), self.CAP + 1)
+
+    @property
+    def is_capped(self) -> bool:
+        return self.count > self.CAP
+
 
 @admin.register(Signature)
 class SignatureAdmin(admin.ModelAdmin):
-    list_display = ["full_name", "letter", "state", "hold_reason", "profession", "created_at", "confirmed_at"]
-    list_filter = ["state", "letter", "hold_reason", "is_verified", "is_notable"]
+    list_display = [
+        "full_name",
+        "letter",
+        "profession",
+        "title",
+        "affiliation",
+        "location",
+        "comment_excerpt",
+        "email_domain",
+        "hold_reason",
+        "marks",
+        "state",
+        "confirmed_at",
+    ]
+    list_display_links = ["full_name"]
+    list_filter = [
+        StatusFilter,
+        "letter",
+        ProfessionFilter,
+        "hold_reason",
+        "is_verified",
+        "is_notable",
+        "wants_listing",
+        ("created_at", admin.DateFieldListFilter),
+        ("confirmed_at", admin.DateFieldListFilter),
+    ]
     search_fields = ["full_name", "email_normalized", "affiliation"]
+    search_help_text = _(
+        "Part of a name or affiliation; an email address (or its beginning); @domain; or a 64-character IP hash."
+    )
     list_select_related = ["letter", "profession"]
+    list_per_page = 100
+    list_max_show_all = 500
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    paginator = CappedCountPaginator
+    actions_on_bottom = True
+    action_form = ModerationActionForm
+    actions = [
+        "approve",
+        "reject",
+        "mark_verified",
+        "mark_notable",
+        "unmark",
+        "export_selected",
+    ]
+    fieldsets = [
+        (
+            _("Signer"),
+            {
+                "fields": [
+                    "letter",
+                    "full_name",
+                    "email",
+                    "profession",
+                    "title",
+                    "affiliation",
+                    "city",
+                    "country",
+                    "comment",
+                    "wants_listing",
+                    "language",
+                ]
+            },
+        ),
+        (
+            _("Moderation"),
+            {
+                "fields": [
+                    "state",
+                    "hold_reason",
+                    "is_verified",
+                    "verification_method",
+                    "is_notable",
+                    "is_founding",
+                    "moderated_at",
+                    "moderated_by",
+                    "rejection_reason",
+                ]
+            },
+        ),
+        (
+            _("Dates and origin"),
+            {
+                "fields": [
+                    "created_at",
+                    "confirmed_at",
+                    "approved_at",
+                    "rejected_at",
+                    "withdrawn_at",
+                    "email_domain",
+                    "ip_hash",
+                ]
+            },
+        ),
+    ]
+    # Everything that moves a counter or records a decision changes only
+    # through an action (a service), never by editing the form.
     readonly_fields = [
+        "letter",
+        "email",
+        "profession",
+        "wants_listing",
+        "language",
         "state",
         "hold_reason",
+        "is_verified",
+        "verification_method",
+        "is_notable",
+        "is_founding",
+        "moderated_at",
+        "moderated_by",
+        "rejection_reason",
         "created_at",
         "confirmed_at",
         "approved_at",
         "rejected_at",
         "withdrawn_at",
-        "moderated_at",
-        "moderated_by",
+        "email_domain",
         "ip_hash",
     ]
-    actions = ["approve", "reject"]
 
-    @admin.action(description=_("Approve selected signatures"), permissions=["change"])
-    def approve(self, request: HttpRequest, queryset: QuerySet[Signature]) -> None:
-        count = services.approve_signatures(
-            signature_ids=queryset.values_list("pk", flat=True), moderator=request.user
+    # --- permissions ---------------------------------------------------------
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # signatures come through the public form
+
+    def has_delete_permission(self, request: HttpRequest, obj: Signature | None = None) -> bool:
+        return False  # reject or withdraw instead: deleting would bypass the counters and the record
+
+    def has_moderate_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("signatures.moderate_signature")
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("signatures.export_signature")
+
+    # --- the list ------------------------------------------------------------
+
+    def get_ordering(self, request: HttpRequest) -> list[str]:
+        if request.GET.get(StatusFilter.parameter_name, QUEUE) in (QUEUE, HELD):
+            return ["confirmed_at", "id"]  # oldest first
+        return ["-created_at", "-id"]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Signature], search_term: str
+    ) -> tuple[QuerySet[Signature], bool]:
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if term.startswith("@"):
+            return queryset.filter(email_domain=term[1:].lower()), False
+        if "@" in term:
+            return queryset.filter(email_normalized__startswith=normalize_email(term)), False
+        if IP_HASH.fullmatch(term.lower()):
+            return queryset.filter(ip_hash=term.lower()), False
+        key = name_key(term)
+        return queryset.filter(Q(name_key__contains=key) | Q(affiliation__icontains=term)), False
+
+    @admin.display(description=_("location"))
+    def location(self, signature: Signature) -> str:
+        return signature.location
+
+    @admin.display(description=_("comment"))
+    def comment_excerpt(self, signature: Signature) -> str:
+        if not signature.comment:
+            return ""
+        return format_html('<span title="{}">{}</span>', signature.comment, Truncator(signature.comment).chars(80))
+
+    @admin.display(description=_("marks"))
+    def marks(self, signature: Signature) -> str:
+        marks = []
+        if signature.is_verified:
+            marks.append(gettext("verified"))
+        if signature.is_notable:
+            marks.append(gettext("notable"))
+        return ", ".join(marks)
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_export": self.has_export_permission(request),
+            "can_invalidate": self.has_moderate_permission(request),
+            "export_query": request.GET.urlencode(),
+        }
+        return super().changelist_view(request, extra_context)
+
+    # --- actions: thin callers of the services -------------------------------
+
+    def _record(self, request: HttpRequest, started: datetime, ids: list[int], message: str) -> None:
+        """A LogEntry per signature the service changed, so each decision shows in its History."""
+        changed = Signature.objects.filter(pk__in=ids, moderated_by=request.user, moderated_at__gte=started)
+        LogEntry.objects.log_actions(
+            user_id=request.user.pk, queryset=list(changed), action_flag=CHANGE, change_message=message
         )
-        self.message_user(request, _("%(count)d signatures approved.") % {"count": count}, messages.SUCCESS)
 
-    @admin.action(description=_("Reject selected signatures"), permissions=["change"])
-    def reject(self, request: HttpRequest, queryset: QuerySet[Signature]) -> None:
-        count = services.reject_signatures(signature_ids=queryset.values_list("pk", flat=True), moderator=request.user)
-        self.message_user(request, _("%(count)d signatures rejected.") % {"count": count}, messages.SUCCESS)
+    def _confirm_page(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Signature],
+        *,
+        action: str,
+        title: str,
+        form: forms.Form,
+        submit_label: str,
+    ) -> TemplateResponse:
+        count = queryset.count()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": title,
+            "form": form,
+            "action": action,
+            "count": count,
+            "preview": queryset.select_related("letter")[:50],
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across") == "1",
+            "submit_label": submit_label,
+            "cancel_url": request.get_full_path(),
+        }
+        return TemplateResponse(request, "admin/signatures/signature/action_confirmation.html", context)
+
+    @admin.action(description=_("Approve selected signatures"), permissions=["moderate"])
+    def approve(self, request: HttpRequest, queryset: QuerySet[Signature]) -> None:
+        ids = list(queryset.values_list("pk", flat=True))
+        started = timezone.now()
+        count = services.approve_signatures(signature_ids=ids, moderator=request.user)
+        self._record(request, started, ids, gettext("Approved."))
+        self.message_user(request, ngettext("%d signature approved.", "%d signatures approved.", count) % count)
+
+    @admin.action(description=_("Reject selected signatures…"), permissions=["moderate"])
+    def reject(self, request: HttpRequest, queryset: QuerySet[Signature]) -> TemplateResponse | None:
+        form = RejectForm(request.POST if "post" in request.POST else None)
+        if not form.is_valid():
+            return self._confirm_page(
+                request,
+                queryset,
+                action="reject",
+                title=gettext("Reject these signatures?"),
+                form=form,
+                submit_label=gettext("Yes, reject them"),
+            )
+        reason = form.cleaned_data["reason"]
+        ids = list(queryset.values_list("pk", flat=True))
+        started = timezone.now()
+        count = services.reject_signatures(signature_ids=ids, moderator=request.user, reason=reason)
+        message = gettext("Rejected: %s") % reason if reason else gettext("Rejected.")
+        self._record(request, started, ids, message)
+        self.message_user(request, ngettext("%d signature rejected.", "%d signatures rejected.", count) % count)
+        return None
+
+    @admin.action(description=_("Mark selected as verified…"), permissions=["moderate"])
+    def mark_verified(self, request: HttpRequest, queryset: QuerySet[Signature]) -> TemplateResponse | None:
+        form = VerifyForm(request.POST if "post" in request.POST else None)
+        if not form.is_valid():
+            return self._confirm_page(
+                request,
+                queryset,
+                action="mark_verified",
+                title=gettext("Mark these signatures as verified?"),
+                form=form,
+                submit_label=gettext("Yes, they are verified"),
+            )
+        method = form.cleaned_data["method"]
+        ids = list(queryset.values_list("pk", flat=True))
+        started = timezone.now()
+        count = services.mark_verified(signature_ids=ids, moderator=request.user, method=method)
+        label = Signature.VerificationMethod(method).label
+        self._record(request, started, ids, gettext("Marked verified: %s") % label)
+        self.message_user(
+            request, ngettext("%d signature marked verified.", "%d signatures marked verified.", count) % count
+        )
+        return None
+
+    @admin.action(description=_("Mark selected as notable"), permissions=["moderate"])
+    def mark_notable(self, request: HttpRequest, queryset: QuerySet[Signature]) -> None:
+        ids = list(queryset.values_list("pk", flat=True))
+        started = timezone.now()
+        count = services.mark_notable(signature_ids=ids, moderator=request.user)
+        self._record(request, started, ids, gettext("Marked notable."))
+        self.message_user(
+            request, ngettext("%d signature marked notable.", "%d signatures marked notable.", count) % count
+        )
+
+    @admin.action(description=_("Remove verified and notable marks"), permissions=["moderate"])
+    def unmark(self, request: HttpRequest, queryset: QuerySet[Signature]) -> None:
+        ids = list(queryset.values_list("pk", flat=True))
+        started = timezone.now()
+        with transaction.atomic():
+            count = services.mark_verified(signature_ids=ids, moderator=request.user, is_verified=False)
+            services.mark_notable(signature_ids=ids, moderator=request.user, is_notable=False)
+        self._record(request, started, ids, gettext("Verified and notable marks removed."))
+        self.message_user(request, ngettext("%d signature unmarked.", "%d signatures unmarked.", count) % count)
+
+    @admin.action(description=_("Export selected as CSV (with emails)"), permissions=["export"])
+    def export_selected(self, request: HttpRequest, queryset: QuerySet[Signature]) -> StreamingHttpResponse:
+        return self._csv_response(queryset)
+
+    # --- extra pages: CSV export of the filtered list, bulk invalidation -----
+
+    def get_urls(self) -> list:
+        return [
+            path("export.csv", self.admin_site.admin_view(self.export_view), name="signatures_signature_export"),
+            path(
+                "invalidate/",
+                self.admin_site.admin_view(self.invalidate_view),
+                name="signatures_signature_invalidate",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _csv_response(self, queryset: QuerySet[Signature]) -> StreamingHttpResponse:
+        fields = [name for name, _label in EXPORT_COLUMNS]
+        rows = queryset.values_list(*fields).iterator(chunk_size=2000)
+        response = StreamingHttpResponse(
+            stream_csv([str(label) for _name, label in EXPORT_COLUMNS], rows), content_type="text/csv; charset=utf-8"
+        )
+        filename = f"signatures-{timezone.now():%Y%m%d-%H%M}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+    def export_view(self, request: HttpRequest) -> StreamingHttpResponse:
+        """The changelist as it is filtered and searched, every row, streamed at constant memory."""
+        if not (self.has_view_permission(request) and self.has_export_permission(request)):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)
+        return self._csv_response(changelist.get_queryset(request))
+
+    def invalidate_view(self, request: HttpRequest) -> HttpResponse:
+        """Bulk invalidation: criteria, then a preview count, then the run, logged with who ran it."""
+        if not self.has_moderate_permission(request):
+            raise PermissionDenied
+        stage = request.POST.get("stage", "")
+        if request.method == "POST":
+            form = InvalidationForm(request.POST)
+        else:
+            form = InvalidationForm(initial=request.GET.dict())
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("Invalidate signatures in bulk"),
+            "form": form,
+            "runs": InvalidationRun.objects.select_related("letter", "ran_by")[:10],
+        }
+        if request.method == "POST" and form.is_valid():
+            criteria = form.criteria()
+            as_of = form.cleaned_data["as_of"] or timezone.now()
+            if not criteria["created_until"] or criteria["created_until"] > as_of:
+                # Signatures arriving after the preview are not part of what was previewed.
+                criteria["created_until"] = as_of
+            if stage == "run":
+                run = services.invalidate_signatures(
+                    moderator=request.user,
+                    reason=form.cleaned_data["reason"],
+                    previewed_count=form.cleaned_data["previewed_count"] or 0,
+                    **criteria,
+                )
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(count)d signature invalidated (%(public)d of them were public).",
+                        "%(count)d signatures invalidated (%(public)d of them were public).",
+                        run.signature_count,
+                    )
+                    % {"count": run.signature_count, "public": run.public_count},
+                    messages.SUCCESS,
+                )
+                return redirect(reverse("admin:signatures_signature_invalidate"))
+            matching = services.signatures_to_invalidate(**criteria)
+            by_state = dict(matching.values("state").annotate(n=Count("id")).values_list("state", "n"))
+            context.update(
+                {
+                    "preview": True,
+                    "as_of": as_of,
+                    "total": sum(by_state.values()),
+                    "by_state": [(state.label, by_state.get(state, 0)) for state in services.INVALIDATABLE_STATES],
+                    "public": by_state.get(Signature.State.APPROVED, 0),
+                    "examples": matching.order_by("-created_at")[:20],
+                }
+            )
+        return TemplateResponse(request, "admin/signatures/signature/invalidate.html", context)
 
 
 @admin.register(WatchlistEntry)
@@ -90,3 +652,85 @@ class SignatureCounterAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: SignatureCounter | None = None) -> bool:
         return False
+
+
+# --- incidents and organizers' tools -----------------------------------------
+
+
+@admin.register(SurgeFlag)
+class SurgeFlagAdmin(admin.ModelAdmin):
+    list_display = [
+        "letter",
+        "kind",
+        "value",
+        "signature_count",
+        "window_start",
+        "last_seen_at",
+        "reviewed_at",
+        "reviewed_by",
+        "look_closer",
+    ]
+    list_filter = [("reviewed_at", admin.EmptyFieldListFilter), "kind", "letter"]
+    list_select_related = ["letter", "reviewed_by"]
+    actions = ["mark_reviewed"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: SurgeFlag | None = None) -> bool:
+        return False
+
+    def has_moderate_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("signatures.moderate_signature")
+
+    @admin.display(description=_("look closer"))
+    def look_closer(self, flag: SurgeFlag) -> str:
+        field = "email_domain" if flag.kind == SurgeFlag.Kind.EMAIL_DOMAIN else "ip_hash"
+        search = f"@{flag.value}" if field == "email_domain" else flag.value
+        signatures_url = (
+            reverse("admin:signatures_signature_changelist")
+            + "?"
+            + urlencode({"status": ALL, "letter__id__exact": flag.letter_id, "q": search})
+        )
+        invalidate_url = (
+            reverse("admin:signatures_signature_invalidate")
+            + "?"
+            + urlencode({"letter": flag.letter_id, field: flag.value, "created_from": flag.window_start.isoformat()})
+        )
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            signatures_url,
+            gettext("signatures"),
+            invalidate_url,
+            gettext("invalidate…"),
+        )
+
+    @admin.action(description=_("Mark selected flags as reviewed"), permissions=["moderate"])
+    def mark_reviewed(self, request: HttpRequest, queryset: QuerySet[SurgeFlag]) -> None:
+        count = services.review_surge_flags(flag_ids=queryset.values_list("pk", flat=True), moderator=request.user)
+        self.message_user(request, ngettext("%d flag reviewed.", "%d flags reviewed.", count) % count)
+
+
+@admin.register(InvalidationRun)
+class InvalidationRunAdmin(admin.ModelAdmin):
+    """The record of bulk invalidations: read-only."""
+
+    list_display = ["ran_at", "letter", "criteria", "previewed_count", "signature_count", "public_count", "ran_by"]
+    list_filter = ["letter"]
+    list_select_related = ["letter", "ran_by"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: InvalidationRun | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: InvalidationRun | None = None) -> bool:
+        return False
+
+
+@admin.register(DigestSubscription)
+class DigestSubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["user", "created_at"]
+    list_select_related = ["user"]
+    autocomplete_fields = ["user"]

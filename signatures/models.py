@@ -433,7 +433,7 @@ class Signature(models.Model):
             models.Index(fields=["name_key"], name="signature_name_key_idx"),
             # The admin's changelist: the queue per letter, newest first
             # overall, the held/verified/notable filters, and prefix search
-            # on name and email (pattern opclasses let LIKE 'x%' use them).
+            # on email (the pattern opclass lets LIKE 'x%' use it).
             models.Index(fields=["letter", "state", "confirmed_at", "id"], name="signature_letter_queue_idx"),
             models.Index(fields=["created_at", "id"], name="signature_created_idx"),
             models.Index(fields=["letter", "created_at"], name="signature_letter_created_idx"),
@@ -444,9 +444,6 @@ class Signature(models.Model):
             ),
             models.Index(fields=["created_at", "id"], condition=Q(is_verified=True), name="signature_verified_idx"),
             models.Index(fields=["created_at", "id"], condition=Q(is_notable=True), name="signature_notable_idx"),
-            models.Index(
-                fields=["name_key"], opclasses=["varchar_pattern_ops"], name="signature_name_prefix_idx"
-            ),
             models.Index(
                 fields=["email_normalized"], opclasses=["varchar_pattern_ops"], name="signature_email_prefix_idx"
             ),

@@ -94,10 +94,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='signature',
-            index=models.Index(fields=['name_key'], name='signature_name_prefix_idx', opclasses=['varchar_pattern_ops']),
-        ),
-        migrations.AddIndex(
-            model_name='signature',
             index=models.Index(fields=['email_normalized'], name='signature_email_prefix_idx', opclasses=['varchar_pattern_ops']),
         ),
         migrations.AddField(

@@ -1,0 +1,78 @@
+"""Forms for the organizers' admin pages. Validation only: the admin calls services to act."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.admin.helpers import ActionForm
+from django.utils.translation import gettext_lazy as _
+
+from .models import Letter, Signature
+
+
+class ModerationActionForm(ActionForm):
+    """The changelist's action menu, reachable with the access key A (Alt+Shift+A in most browsers)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["action"].widget.attrs["accesskey"] = "a"
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason (optional, kept for the record, never shown to the signer)"),
+        max_length=300,
+        required=False,
+        widget=forms.TextInput(attrs={"size": 60, "autofocus": True}),
+    )
+
+
+class VerifyForm(forms.Form):
+    method = forms.ChoiceField(
+        label=_("How was the identity checked?"),
+        choices=[choice for choice in Signature.VerificationMethod.choices if choice[0]],
+        widget=forms.RadioSelect,
+    )
+
+
+class InvalidationForm(forms.Form):
+    """Criteria for a bulk invalidation; at least one besides the letter."""
+
+    letter = forms.ModelChoiceField(label=_("Letter"), queryset=Letter.objects.order_by("title"))
+    email_domain = forms.CharField(
+        label=_("Email domain"), max_length=254, required=False, help_text=_("For example: spam.example")
+    )
+    ip_hash = forms.CharField(
+        label=_("IP hash"), max_length=64, required=False, help_text=_("As shown on a signature or a surge flag.")
+    )
+    name_pattern = forms.CharField(
+        label=_("Name pattern"),
+        max_length=120,
+        required=False,
+        help_text=_("Case and accents do not matter; * stands for any characters, e.g. 'elon m*'."),
+    )
+    created_from = forms.DateTimeField(
+        label=_("Signed from"), required=False, help_text=_("YYYY-MM-DD HH:MM, in the site's time zone.")
+    )
+    created_until = forms.DateTimeField(label=_("Signed before"), required=False)
+    reason = forms.CharField(label=_("Reason (kept with each rejected signature)"), max_length=300, required=False)
+    # Set by the preview: the run then covers exactly what was previewed.
+    as_of = forms.DateTimeField(required=False, widget=forms.HiddenInput)
+    previewed_count = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        criteria = ("email_domain", "ip_hash", "name_pattern", "created_from", "created_until")
+        if not any(data.get(name) for name in criteria):
+            raise forms.ValidationError(_("Give at least one criterion: a domain, an IP hash, a name or a time."))
+        if data.get("name_pattern") and data["name_pattern"].replace("*", "").strip() == "":
+            self.add_error("name_pattern", _("A pattern needs at least one letter besides '*'."))
+        start, end = data.get("created_from"), data.get("created_until")
+        if start and end and start >= end:
+            self.add_error("created_until", _("This must be after 'signed from'."))
+        return data
+
+    def criteria(self) -> dict[str, Any]:
+        names = ("letter", "email_domain", "ip_hash", "name_pattern", "created_from", "created_until")
+        return {name: self.cleaned_data[name] for name in names}
