@@ -81,6 +81,19 @@ STATE_MIX = (
     (State.REJECTED, 3),
     (State.WITHDRAWN, 2),
 )
+# What a withdrawal leaves of a signature (services.ERASED_ON_WITHDRAWAL, where defined, wins).
+WITHDRAWN_ERASED = {
+    "full_name": "",
+    "email": "",
+    "email_normalized": "",
+    "email_domain": "",
+    "title": "",
+    "affiliation": "",
+    "city": "",
+    "country": "",
+    "wants_listing": False,
+    "is_notable": False,
+}
 LISTED_SHARE = 0.8
 NOTABLE_SHARE = 0.0005
 VERIFIED_SHARE = 0.01
@@ -178,19 +191,9 @@ class Generator:
                 row["rejected_at"] = row["confirmed_at"] + timedelta(minutes=rnd.randint(1, 600))
             elif state == State.WITHDRAWN:
                 # Withdrawal erases personal data, as the real withdrawal does.
-                row.update(
-                    full_name="",
-                    name_key="",
-                    email="",
-                    email_normalized="",
-                    email_domain="",
-                    title="",
-                    affiliation="",
-                    city="",
-                    country="",
-                    wants_listing=False,
-                    withdrawn_at=row["confirmed_at"] + timedelta(days=1),
-                )
+                row.update(WITHDRAWN_ERASED)
+                row.update(getattr(services, "ERASED_ON_WITHDRAWAL", {}))
+                row.update(name_key="", withdrawn_at=row["confirmed_at"] + timedelta(days=1))
                 if "listing_consent_at" in row:
                     row["listing_consent_at"] = None
             yield row
