@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .admin_forms import InvalidationForm, ModerationActionForm, RejectForm, VerifyForm
+from .admin_trust import LetterTrustAdminMixin, reject_as_fraud
 from .csv_export import stream_csv
 from .models import (
     DigestSubscription,
@@ -58,7 +59,7 @@ class LetterTranslationInline(admin.StackedInline):
 
 
 @admin.register(Letter)
-class LetterAdmin(admin.ModelAdmin):
+class LetterAdmin(LetterTrustAdminMixin, admin.ModelAdmin):
     list_display = [
         "title",
         "status",
@@ -295,6 +296,7 @@ class SignatureAdmin(admin.ModelAdmin):
     actions = [
         "approve",
         "reject",
+        reject_as_fraud,
         "mark_verified",
         "mark_notable",
         "unmark",

@@ -37,18 +37,24 @@ class RequestIdMiddleware:
     """Set `request.id`, log with it, and return it in the `X-Request-ID` header."""
 
     def __init__(self, get_response: Callable) -> None:
+        from django.core.signals import request_finished
+
         self.get_response = get_response
+        # Django logs a response's status ("Not Found: /x") after the middleware
+        # returns: the id stays set until the response is finished.
+        request_finished.connect(_forget_request_id, dispatch_uid="signatures.logs.forget_request_id")
 
     def __call__(self, request):
         incoming = request.META.get("HTTP_X_REQUEST_ID", "")
         request.id = incoming if _SANE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        token = _current_request_id.set(request.id)
-        try:
-            response = self.get_response(request)
-        finally:
-            _current_request_id.reset(token)
+        _current_request_id.set(request.id)
+        response = self.get_response(request)
         response[REQUEST_ID_HEADER] = request.id
         return response
+
+
+def _forget_request_id(**_kwargs: Any) -> None:
+    _current_request_id.set("-")
 
 
 class RequestIdFilter(logging.Filter):

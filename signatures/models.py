@@ -148,6 +148,11 @@ class Letter(models.Model):
     def current_version(self) -> LetterVersion | None:
         return self.versions.order_by("-number").first()
 
+    @cached_property
+    def version_numbers(self) -> dict[int, int]:
+        """{version id: number}, one small query however many signatories a page shows."""
+        return dict(self.versions.values_list("pk", "number"))
+
     @property
     def published_body_html(self) -> str:
         """The text signers see: the latest published version, not later unpublished edits."""

@@ -403,6 +403,8 @@ def _reject_in_bulk(
             signature.state = State.REJECTED
             signature.rejected_at = now
             signature.rejection_reason = reason[:300]
+            # Bulk invalidation removes floods and fakes: the public ledger counts them as fraudulent.
+            signature.rejection_category = Signature.RejectionCategory.FRAUD
             signature.moderated_at = now
             signature.moderated_by = moderator
             keys_after = counter_keys(signature)
@@ -413,7 +415,8 @@ def _reject_in_bulk(
                 letter_deltas[key] -= 1
             changed.append(signature)
         Signature.objects.bulk_update(
-            changed, ["state", "rejected_at", "rejection_reason", "moderated_at", "moderated_by"]
+            changed,
+            ["state", "rejected_at", "rejection_reason", "rejection_category", "moderated_at", "moderated_by"],
         )
         for letter_id, letter_deltas in sorted(deltas.items()):
             _apply_counter_deltas(letter_id, letter_deltas)

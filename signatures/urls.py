@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import confirm, exports, health, letters, signatories
+from .views import confirm, exports, founding, health, letters, signatories, transparency, versions
 
 app_name = "signatures"
 
@@ -16,6 +16,14 @@ urlpatterns = [
     path("letters/<slug:slug>/badge/", exports.badge, name="badge"),
     path("letters/<slug:slug>/badge.svg", exports.badge_svg, name="badge_svg"),
     path("confirm/<str:token>/", confirm.confirm, name="confirm"),
+    path("letters/<slug:slug>/versions/", versions.versions, name="letter_versions"),
+    path("letters/<slug:slug>/versions/<int:number>/", versions.version_detail, name="letter_version"),
+    path("letters/<slug:slug>/transparency/", transparency.transparency, name="transparency"),
+    path("letters/<slug:slug>/delivery/", transparency.delivery, name="delivery"),
+    path("reaffirm/<str:token>/", versions.reaffirm, name="reaffirm"),
+    path("invitation/<str:token>/", founding.invitation, name="invitation"),
+    path("invitation/<str:token>/sign/", founding.invitation_sign, name="invitation_sign"),
+    path("invitation/<str:token>/check-your-email/", founding.invitation_check_email, name="invitation_check_email"),
     # Probes; HealthProbeMiddleware answers them first, these make them reversible.
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

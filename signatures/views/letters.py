@@ -19,7 +19,7 @@ RECENT_ON_LETTER_PAGE = 10
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     letters = list(Letter.objects.public().order_by("status", "-created_at"))
-    open_letters = [letter for letter in letters if letter.status == Letter.Status.OPEN]
+    open_letters = [letter for letter in letters if letter.effective_status == Letter.Status.OPEN]
     if len(open_letters) == 1 and len(letters) == 1:
         return redirect(open_letters[0])
     return render(request, "signatures/home.html", {"letters": letters})

@@ -1,0 +1,428 @@
+"""
+The organizers' side of a letter people can trust: invitations for the
+founding phase, immutable text versions and the revision form, the
+verification text and the delivery record. `LetterAdmin` mixes this in; every
+change goes through `services`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .emails import absolute_url
+from .models import Invitation, Letter, LetterVersion, Signature
+from .revisions import diff_lines
+from .tokens import make_invitation_token
+
+State = Signature.State
+
+
+def invitation_url(invitation: Invitation) -> str:
+    return absolute_url(reverse("signatures:invitation", kwargs={"token": make_invitation_token(invitation)}))
+
+
+def founding_counts(letter: Letter) -> dict[str, int]:
+    """Founding signatures by state: a few hundred rows at most, counted on demand."""
+    rows = Signature.objects.filter(letter=letter, is_founding=True).order_by().values("state").annotate(n=Count("pk"))
+    return {row["state"]: row["n"] for row in rows}
+
+
+class InvitationInline(admin.TabularInline):
+    model = Invitation
+    extra = 0
+    fields = ["label", "max_uses", "expires_at", "link", "use_count", "revoked_at"]
+    readonly_fields = ["link", "use_count", "revoked_at"]
+    verbose_name_plural = _("invitations (founding phase)")
+
+    @admin.display(description=_("link"))
+    def link(self, invitation: Invitation) -> str:
+        if not invitation.pk:
+            return gettext("Shown once saved.")
+        if not invitation.is_usable:
+            return gettext("No longer usable")
+        url = invitation_url(invitation)
+        return format_html('<input type="text" readonly value="{}" size="50" aria-label="{}">', url, gettext("link"))
+
+
+class LetterVersionInline(admin.TabularInline):
+    """Published texts are kept as they were: nobody may edit or delete one."""
+
+    model = LetterVersion
+    extra = 0
+    fields = ["number", "is_major", "change_note", "short_hash", "published_at", "published_by"]
+    readonly_fields = fields
+    ordering = ["-number"]
+    verbose_name_plural = _("published versions of the text")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("SHA-256 (start)"))
+    def short_hash(self, version: LetterVersion) -> str:
+        return version.short_hash
+
+
+TRUST_FIELDSETS = [
+    (
+        _("Founding phase"),
+        {
+            "fields": ["launch_at", "founding_summary"],
+            "description": _(
+                "Status “Founding”: only people with an invitation link (below) can read and sign; the public "
+                "address answers 404 until launch. With a launch time, the letter goes public by itself then."
+            ),
+        },
+    ),
+    (_("Text versions"), {"fields": ["version_summary"]}),
+    (_("Transparency"), {"fields": ["verification_text", "transparency_link"]}),
+    (
+        _("Delivery"),
+        {
+            "fields": ["delivered_at", "delivered_how", "delivery_summary"],
+            "description": _("When you record a delivery, the count and the text version are kept with it."),
+        },
+    ),
+]
+TRUST_READONLY = ["founding_summary", "version_summary", "transparency_link", "delivery_summary"]
+
+
+class PublishRevisionForm(forms.Form):
+    is_major = forms.TypedChoiceField(
+        label=_("Kind of change"),
+        choices=[
+            ("0", _("Minor: a typo or wording that changes no meaning. Nobody is asked anything.")),
+            ("1", _("Major: the substance changed. Everyone who signed an earlier text is emailed the difference")),
+        ],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=_("What changed (public)"),
+        max_length=500,
+        required=False,
+        widget=forms.TextInput(attrs={"size": 80}),
+    )
+
+
+class LetterTrustAdminMixin:
+    """Founding counts, invitations, versions, transparency and delivery on the letter admin."""
+
+    def get_fieldsets(self, request: HttpRequest, obj: Letter | None = None) -> list:
+        return [*super().get_fieldsets(request, obj), *TRUST_FIELDSETS]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Letter | None = None) -> list:
+        return [*super().get_readonly_fields(request, obj), *TRUST_READONLY]
+
+    def get_inlines(self, request: HttpRequest, obj: Letter | None) -> list:
+        return [*super().get_inlines(request, obj), InvitationInline, LetterVersionInline]
+
+    def get_list_display(self, request: HttpRequest) -> list:
+        return [*super().get_list_display(request), "founding_column"]
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        actions = super().get_actions(request)
+        if self.has_change_permission(request):
+            for func in (launch_now,):
+                name, description = func.__name__, func.short_description
+                actions[name] = (func, name, description)
+        return actions
+
+    def get_urls(self) -> list:
+        return [
+            path(
+                "<path:object_id>/publish-revision/",
+                self.admin_site.admin_view(self.publish_revision_view),
+                name="signatures_letter_publish_revision",
+            ),
+            *super().get_urls(),
+        ]
+
+    # --- read-only summaries -------------------------------------------------
+
+    @admin.display(description=_("founding signatures"))
+    def founding_column(self, letter: Letter) -> str:
+        if letter.status != Letter.Status.FOUNDING:
+            return "-"
+        counts = founding_counts(letter)
+        return gettext("%(confirmed)d confirmed, %(approved)d approved") % {
+            "confirmed": counts.get(State.CONFIRMED, 0),
+            "approved": counts.get(State.APPROVED, 0),
+        }
+
+    @admin.display(description=_("founding signatures"))
+    def founding_summary(self, letter: Letter) -> str:
+        if not letter.pk:
+            return "-"
+        counts = founding_counts(letter)
+        rows = [
+            (gettext("awaiting email confirmation"), counts.get(State.SUBMITTED, 0)),
+            (gettext("confirmed, awaiting a moderator"), counts.get(State.CONFIRMED, 0)),
+            (gettext("approved"), counts.get(State.APPROVED, 0)),
+            (gettext("rejected"), counts.get(State.REJECTED, 0)),
+        ]
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", "<li>{}: <strong>{}</strong></li>", ((k, v) for k, v in rows))
+        )
+
+    @admin.display(description=_("published text"))
+    def version_summary(self, letter: Letter) -> str:
+        if not letter.pk:
+            return "-"
+        current = letter.current_version
+        url = reverse("admin:signatures_letter_publish_revision", args=[letter.pk])
+        if current is None:
+            return format_html(
+                '{} <a href="{}">{}</a>',
+                gettext("Not published yet: the first version is published when the letter opens or is founding."),
+                url,
+                gettext("Publish now…"),
+            )
+        changed = current.content_hash != LetterVersion.hash_text(letter.title, letter.body)
+        return format_html(
+            '{} {} <code>{}</code>. {} <a href="{}">{}</a>',
+            gettext("Version %d,") % current.number,
+            gettext("SHA-256"),
+            current.short_hash,
+            gettext("The title or body has edits not yet published: readers still see the published version.")
+            if changed
+            else "",
+            url,
+            gettext("Publish a revision…"),
+        )
+
+    @admin.display(description=_("public pages"))
+    def transparency_link(self, letter: Letter) -> str:
+        if not letter.pk:
+            return "-"
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            reverse("signatures:transparency", args=[letter.slug]),
+            gettext("How we verify and the moderation ledger"),
+            reverse("signatures:letter_versions", args=[letter.slug]),
+            gettext("Changes since publication"),
+        )
+
+    @admin.display(description=_("delivery document"))
+    def delivery_summary(self, letter: Letter) -> str:
+        if not letter.pk:
+            return "-"
+        link = format_html(
+            '<a href="{}">{}</a>', reverse("signatures:delivery", args=[letter.slug]), gettext("Printable document")
+        )
+        if letter.delivered_at is None:
+            return link
+        return format_html(
+            "{} · {}",
+            link,
+            gettext("%(count)d signatures delivered, text version %(number)s")
+            % {
+                "count": letter.delivered_count or 0,
+                "number": letter.delivered_version.number if letter.delivered_version else "-",
+            },
+        )
+
+    # --- saving: every change through a service ------------------------------
+
+    def save_model(self, request: HttpRequest, obj: Letter, form: forms.ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if obj.status in (Letter.Status.FOUNDING, Letter.Status.OPEN):
+            # Signers must always see, and sign, a published version.
+            services.ensure_letter_version(letter=obj)
+        if {"delivered_at", "delivered_how"} & set(form.changed_data):
+            services.record_letter_delivery(
+                letter=obj, delivered_at=obj.delivered_at, delivered_how=obj.delivered_how, by=request.user
+            )
+
+    def save_formset(self, request: HttpRequest, form: forms.ModelForm, formset: Any, change: bool) -> None:
+        if formset.model is not Invitation:
+            super().save_formset(request, form, formset, change)
+            return
+        for inline_form in formset.forms:
+            if not inline_form.has_changed() or inline_form in formset.deleted_forms:
+                continue
+            data = inline_form.cleaned_data
+            if inline_form.instance.pk is None:
+                services.create_invitation(
+                    letter=form.instance,
+                    label=data["label"],
+                    max_uses=data.get("max_uses"),
+                    expires_at=data.get("expires_at"),
+                    created_by=request.user,
+                )
+            else:
+                inline_form.instance.save()
+        for deleted in formset.deleted_forms:
+            if deleted.instance.pk:
+                # Deleting a link revokes it: the record of who was invited stays.
+                services.revoke_invitations(invitation_ids=[deleted.instance.pk])
+
+    # --- the revision form ---------------------------------------------------
+
+    def publish_revision_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        letter = self.get_object(request, unquote(object_id))
+        if letter is None:
+            raise Http404
+        if not self.has_change_permission(request, letter):
+            raise PermissionDenied
+        current = letter.current_version
+        draft = LetterVersion(number=(current.number + 1) if current else 1, title=letter.title, body=letter.body)
+        form = PublishRevisionForm(request.POST or None, initial={"is_major": "0"})
+        if request.method == "POST" and form.is_valid():
+            try:
+                version = services.publish_letter_version(
+                    letter=letter,
+                    is_major=form.cleaned_data["is_major"],
+                    note=form.cleaned_data["note"],
+                    by=request.user,
+                )
+            except services.NothingToPublish:
+                self.message_user(request, gettext("The text has not changed since the last version."), messages.ERROR)
+            else:
+                flagged = Signature.objects.filter(letter=letter, needs_reaffirmation=True).count()
+                LogEntry.objects.log_actions(
+                    user_id=request.user.pk,
+                    queryset=[letter],
+                    action_flag=CHANGE,
+                    change_message=gettext("Published version %d.") % version.number,
+                )
+                message = gettext("Published version %d.") % version.number
+                if version.is_major and version.number > 1:
+                    message += (
+                        " "
+                        + ngettext(
+                            "%d earlier signer is asked to re-affirm.",
+                            "%d earlier signers are asked to re-affirm.",
+                            flagged,
+                        )
+                        % flagged
+                    )
+                self.message_user(request, message, messages.SUCCESS)
+            return redirect(reverse("admin:signatures_letter_change", args=[letter.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": letter,
+            "title": gettext("Publish a revision of “%s”") % letter.title,
+            "form": form,
+            "current": current,
+            "diff": diff_lines(current, draft),
+            "now": timezone.now(),
+        }
+        return TemplateResponse(request, "admin/signatures/letter/publish_revision.html", context)
+
+
+@admin.action(description=_("Launch now (make founding letters public)"), permissions=["change"])
+def launch_now(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Letter]) -> None:
+    launched = [letter for letter in queryset if services.launch_letter(letter=letter)]
+    LogEntry.objects.log_actions(
+        user_id=request.user.pk, queryset=launched, action_flag=CHANGE, change_message=gettext("Launched.")
+    )
+    modeladmin.message_user(
+        request, ngettext("Launched %d letter.", "Launched %d letters.", len(launched)) % len(launched)
+    )
+
+
+@admin.action(description=_("Reject as fraudulent (counted apart in the public ledger)…"), permissions=["moderate"])
+def reject_as_fraud(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Signature]) -> TemplateResponse | None:
+    from .admin_forms import RejectForm
+
+    form = RejectForm(request.POST if "post" in request.POST else None)
+    if not form.is_valid():
+        return modeladmin._confirm_page(
+            request,
+            queryset,
+            action="reject_as_fraud",
+            title=gettext("Reject these signatures as fraudulent?"),
+            form=form,
+            submit_label=gettext("Yes, they are fraudulent"),
+        )
+    ids = list(queryset.values_list("pk", flat=True))
+    count = services.reject_signatures(
+        signature_ids=ids,
+        moderator=request.user,
+        reason=form.cleaned_data["reason"],
+        category=Signature.RejectionCategory.FRAUD,
+    )
+    LogEntry.objects.log_actions(
+        user_id=request.user.pk,
+        queryset=Signature.objects.filter(pk__in=ids),
+        action_flag=CHANGE,
+        change_message=gettext("Rejected as fraudulent."),
+    )
+    modeladmin.message_user(
+        request,
+        ngettext("%d signature rejected as fraudulent.", "%d signatures rejected as fraudulent.", count) % count,
+    )
+    return None
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["label", "letter", "use_count", "max_uses", "expires_at", "revoked_at", "created_by", "created_at"]
+    list_filter = ["letter", ("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["label"]
+    fields = ["letter", "label", "max_uses", "expires_at", "link", "use_count", "revoked_at", "created_by"]
+    readonly_fields = ["link", "use_count", "revoked_at", "created_by"]
+    actions = ["revoke"]
+
+    @admin.display(description=_("link"))
+    def link(self, invitation: Invitation) -> str:
+        return InvitationInline.link(None, invitation)  # type: ignore[arg-type]
+
+    def save_model(self, request: HttpRequest, obj: Invitation, form: forms.ModelForm, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        created = services.create_invitation(
+            letter=obj.letter,
+            label=obj.label,
+            max_uses=obj.max_uses,
+            expires_at=obj.expires_at,
+            created_by=request.user,
+        )
+        obj.pk, obj.nonce = created.pk, created.nonce
+
+    @admin.action(description=_("Revoke selected invitation links"), permissions=["change"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
+        count = services.revoke_invitations(invitation_ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, ngettext("Revoked %d link.", "Revoked %d links.", count) % count)
+
+
+@admin.register(LetterVersion)
+class LetterVersionAdmin(admin.ModelAdmin):
+    """Published texts, read-only: a version is never edited or deleted once published."""
+
+    list_display = ["letter", "number", "is_major", "change_note", "published_at", "published_by"]
+    list_filter = ["letter", "is_major"]
+    readonly_fields = [f.name for f in LetterVersion._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: LetterVersion | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: LetterVersion | None = None) -> bool:
+        return False

@@ -1,0 +1,79 @@
+"""
+The public ledger of moderation outcomes: how many signatures are in each
+state, read from the exact counters (`SignatureCounter`), never naming anyone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from .models import Letter, Signature, SignatureCounter
+
+State = Signature.State
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    key: str
+    label: str
+    help: str
+    value: int
+    is_part: bool = False  # a subset of the row above it
+
+
+# (counter key, label, explanation, is a subset of the row above)
+_ROWS = [
+    (
+        f"state:{State.SUBMITTED}",
+        _("Awaiting email confirmation"),
+        _("Signed but not yet confirmed by the link we emailed. Never counted; purged if never confirmed."),
+        False,
+    ),
+    (
+        f"state:{State.CONFIRMED}",
+        _("Confirmed, awaiting a moderator"),
+        _("The signer confirmed their email address; a moderator has not decided yet. Not counted yet."),
+        False,
+    ),
+    (
+        "held",
+        _("of which held for verification"),
+        _("Names likely to be impersonated, or many signatures from one network or email domain."),
+        True,
+    ),
+    (
+        f"state:{State.APPROVED}",
+        _("Approved and counted"),
+        _("The public count. Only those who agreed are named on the list."),
+        False,
+    ),
+    (
+        f"state:{State.REJECTED}",
+        _("Rejected"),
+        _("Not eligible, duplicates under another address, or fake."),
+        False,
+    ),
+    (
+        f"rejected:{Signature.RejectionCategory.FRAUD}",
+        _("of which removed as fraudulent"),
+        _("Impersonations and automated or fake signatures, removed one by one or in bulk."),
+        True,
+    ),
+    (
+        f"state:{State.WITHDRAWN}",
+        _("Withdrawn by their signers"),
+        _("People who withdrew; their personal data was erased."),
+        False,
+    ),
+]
+
+
+def ledger_for(letter: Letter) -> list[LedgerRow]:
+    """The ledger's rows for one letter, in one query."""
+    values = SignatureCounter.values_for(letter)
+    return [
+        LedgerRow(key=key, label=label, help=help_text, value=values.get(key, 0), is_part=is_part)
+        for key, label, help_text, is_part in _ROWS
+    ]

@@ -1,0 +1,110 @@
+"""
+A real gunicorn, started from the committed gunicorn.conf.py on a free port,
+for the production smoke test and the database outage test. Always stopped:
+use it as a context manager.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def production_env(**overrides: str) -> dict[str, str]:
+    """The environment of a production process: DEBUG off, nothing inherited from the test run's settings."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "PYTEST_"))}
+    env.update(
+        {
+            "DEBUG": "0",
+            "SECRET_KEY": "smoke-test-secret-key-" + "x" * 40,
+            "ALLOWED_HOSTS": "letters.example.org,127.0.0.1",
+            "SITE_URL": "https://letters.example.org",
+            "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
+            "WEB_CONCURRENCY": "2",
+            "GUNICORN_MAX_REQUESTS": "0",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+    )
+    env.update(overrides)
+    return env
+
+
+def run_manage(*args: str, env: Mapping[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(  # noqa: S603 (manage.py with the test's own arguments)
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=True,
+    )
+
+
+def get(port: int, path: str, *, host: str = "127.0.0.1", headers: Mapping[str, str] | None = None, timeout=5):
+    """(status, headers, body) of one GET; a fresh connection each time."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request("GET", path, headers={"Host": host, **(headers or {})})
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
+
+
+@contextmanager
+def gunicorn(env: Mapping[str, str], *, port: int, log_path: Path, ready_within: float = 20) -> Iterator[int]:
+    """Run `gunicorn -c gunicorn.conf.py letter_site.wsgi` until the block ends; yield its port."""
+    env = {**env, "PORT": str(port)}
+    with log_path.open("w") as log:
+        process = subprocess.Popen(  # noqa: S603 (our own gunicorn, fixed arguments)
+            [str(GUNICORN), "--config", "gunicorn.conf.py", "letter_site.wsgi"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + ready_within
+            while True:
+                if process.poll() is not None:
+                    raise AssertionError(f"gunicorn exited with {process.returncode}:\n{log_path.read_text()}")
+                try:
+                    if get(port, "/healthz", timeout=1)[0] == 200:
+                        break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"gunicorn did not answer within {ready_within}s:\n{log_path.read_text()}")
+                time.sleep(0.1)
+            yield port
+        finally:
+            _stop(process)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)

@@ -1,0 +1,123 @@
+"""
+The production configuration, for real: gunicorn from the committed
+gunicorn.conf.py with DEBUG=0, a migrated database and collected static files,
+answering the letter page, a static file, the probes and the HTTPS rules.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from django.test import SimpleTestCase
+
+from tests.live_gunicorn import ROOT, free_port, get, gunicorn, production_env, run_manage
+
+HOST = "letters.example.org"
+BEHIND_TLS = {"X-Forwarded-Proto": "https"}
+
+
+class ProductionSmokeTests(SimpleTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._tmp = tempfile.TemporaryDirectory()
+        tmp = Path(cls._tmp.name)
+        cls.env = production_env(
+            DATABASE_URL=f"sqlite:///{tmp / 'db.sqlite3'}",
+            STATIC_ROOT=str(tmp / "static"),
+            BEHIND_TLS_PROXY="1",
+            LOG_FORMAT="json",
+        )
+        run_manage("migrate", "--no-input", env=cls.env)
+        run_manage("collectstatic", "--no-input", env=cls.env)
+        run_manage("create_demo_letter", env=cls.env)
+        cls.log_path = tmp / "gunicorn.log"
+        cls._server = gunicorn(cls.env, port=free_port(), log_path=cls.log_path)
+        cls.port = cls._server.__enter__()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._server.__exit__(None, None, None)
+        cls._tmp.cleanup()
+        super().tearDownClass()
+
+    def fetch(self, path: str, **headers: str):
+        return get(self.port, path, host=HOST, headers={**BEHIND_TLS, **headers})
+
+    def letter_page(self) -> tuple[str, str]:
+        status, headers, _body = self.fetch("/")
+        assert status == 302, "the home page leads to the only open letter"
+        path = headers["Location"]
+        status, _headers, body = self.fetch(path)
+        assert status == 200
+        return path, body.decode()
+
+    def test_the_letter_page_is_served(self):
+        _path, page = self.letter_page()
+        assert "<form" in page
+        assert 'name="email"' in page
+
+    def test_static_files_are_served_by_whitenoise_with_far_future_caching(self):
+        _path, page = self.letter_page()
+        stylesheet = re.search(r'href="(/static/css/site\.[0-9a-f]{12}\.css)"', page)
+        assert stylesheet, "the page links the hashed (collected) stylesheet"
+        status, headers, body = self.fetch(stylesheet.group(1))
+        assert status == 200
+        assert b"{" in body
+        assert "max-age=315360000" in headers["Cache-Control"]
+        assert "immutable" in headers["Cache-Control"]
+
+    def test_readyz_reports_ready_as_json(self):
+        status, headers, body = self.fetch("/readyz")
+        report = json.loads(body)
+        assert status == 200
+        assert report["status"] == "ok"
+        assert report["database"] == "ok"
+        assert report["migrations"] == "ok"
+        assert headers["X-Robots-Tag"].startswith("noindex")
+
+    def test_plain_http_is_redirected_to_https(self):
+        status, headers, _body = get(self.port, "/", host=HOST)
+        assert status == 301
+        assert headers["Location"].startswith(f"https://{HOST}/")
+
+    def test_unknown_hosts_are_refused(self):
+        status, _headers, body = get(self.port, "/", host="evil.example.com", headers=BEHIND_TLS)
+        assert status == 400
+        assert b"Traceback" not in body
+
+    def test_probes_answer_whatever_the_host_and_scheme(self):
+        # A platform probes by IP address over plain HTTP.
+        status, _headers, body = get(self.port, "/healthz", host="10.1.2.3:8000")
+        assert status == 200
+        assert body == b"ok\n"
+
+    def test_the_image_healthcheck_script_passes(self):
+        result = subprocess.run(
+            [sys.executable, "deploy/healthcheck.py"],
+            cwd=ROOT,
+            env={**self.env, "PORT": str(self.port)},
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+
+    def test_every_response_has_a_request_id_that_reaches_the_json_access_log(self):
+        status, headers, _body = self.fetch("/healthz", **{"X-Request-ID": "smoke-abc-123"})
+        assert status == 200
+        assert headers["X-Request-ID"] == "smoke-abc-123"
+        _status, headers, _body = self.fetch("/healthz")
+        assert re.fullmatch(r"[0-9a-f]{32}", headers["X-Request-ID"])
+        access_lines = []
+        for line in self.log_path.read_text().splitlines():
+            if line.startswith("{"):
+                entry = json.loads(line)
+                if entry["logger"] == "gunicorn.access":
+                    access_lines.append(entry)
+        assert any(entry.get("request_id") == "smoke-abc-123" and entry["status"] == 200 for entry in access_lines)
