@@ -227,6 +227,14 @@ SIGNATURES_IP_SALT = env.str("SIGNATURES_IP_SALT", default="")
 SIGNATURES_PAGE_SIZE = env.int("SIGNATURES_PAGE_SIZE", default=50)
 # Optional Reply-To for every email we send.
 SIGNATURES_REPLY_TO = env.str("SIGNATURES_REPLY_TO", default="")
+# Queued emails: tries before an email is marked failed; the first retry after
+# this many seconds, doubling up to the cap (10 tries span about six hours).
+SIGNATURES_EMAIL_MAX_ATTEMPTS = env.int("SIGNATURES_EMAIL_MAX_ATTEMPTS", default=10)
+SIGNATURES_EMAIL_RETRY_SECONDS = env.int("SIGNATURES_EMAIL_RETRY_SECONDS", default=60)
+SIGNATURES_EMAIL_RETRY_MAX_SECONDS = env.int("SIGNATURES_EMAIL_RETRY_MAX_SECONDS", default=7200)
+# How long a worker may take to send one email before another may take it over
+# (a worker killed mid-send); longer than EMAIL_TIMEOUT allows for one send.
+SIGNATURES_EMAIL_CLAIM_SECONDS = env.int("SIGNATURES_EMAIL_CLAIM_SECONDS", default=300)
 # The hourly surge check flags an email domain or an IP hash that sent at least
 # this many signatures to one letter in the past hour. Big webmail domains can
 # be ignored so a viral day does not flag gmail.com every hour.

@@ -794,3 +794,87 @@ class DigestSubscription(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class OutgoingEmailQuerySet(models.QuerySet):
+    def queued(self) -> OutgoingEmailQuerySet:
+        """Emails not sent yet that a worker will (re)try: queued, or being sent right now."""
+        return self.filter(status__in=[OutgoingEmail.Status.QUEUED, OutgoingEmail.Status.SENDING])
+
+    def failed(self) -> OutgoingEmailQuerySet:
+        return self.filter(status=OutgoingEmail.Status.FAILED)
+
+
+class OutgoingEmail(models.Model):
+    """
+    An email to a signer, written in the same transaction as the change it is
+    about (pretix's outbox idea): a mail server that is down or slow never
+    loses or delays a signature. A worker sends it and retries with backoff;
+    resends keep the same Message-ID. Deleted with its signature.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Being sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    class Kind(models.TextChoices):
+        CONFIRM = "confirm_signature", _("Confirm your signature")
+        ALREADY_SIGNED = "already_signed", _("You have already signed")
+        WITHDRAW = "withdraw_signature", _("Withdraw your signature")
+        PUBLIC = "signature_public", _("Your signature is public")
+
+    signature = models.ForeignKey(
+        Signature, on_delete=models.CASCADE, related_name="outgoing_emails", verbose_name=_("signature")
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    message_id = models.CharField(
+        _("Message-ID"), max_length=255, unique=True, help_text=_("Fixed at creation: a resend carries the same one.")
+    )
+    from_email = models.CharField(_("from"), max_length=320)
+    to_email = models.EmailField(_("to"), max_length=254)
+    reply_to = models.CharField(_("reply-to"), max_length=254, blank=True)
+    subject = models.CharField(_("subject"), max_length=500)
+    body_text = models.TextField(_("text"))
+    body_html = models.TextField(_("HTML"), blank=True)
+
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    claimed_until = models.DateTimeField(
+        _("claimed until"),
+        null=True,
+        blank=True,
+        help_text=_("While a worker sends it; after this another worker may take it over."),
+    )
+    last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    task_id = models.CharField(_("task id"), max_length=64, blank=True, help_text=_("The last task enqueued for it."))
+
+    objects = OutgoingEmailQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("outgoing email")
+        verbose_name_plural = _("outgoing emails")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "sending", "sent", "failed"]), name="outgoing_email_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="sent") | Q(sent_at__isnull=False), name="sent_email_has_sent_at"
+            ),
+        ]
+        indexes = [
+            # The sweeper and monitoring look at what is still to send, oldest first.
+            models.Index(fields=["status", "next_attempt_at"], name="outgoing_email_due_idx"),
+            # Caps on how many emails one signature may cause.
+            models.Index(fields=["signature", "kind", "created_at"], name="outgoing_email_signature_idx"),
+        ]
+
+    def __str__(self) -> str:
+        # Never the address: this string reaches logs and the admin's history.
+        return f"{self.get_kind_display()} #{self.pk} ({self.get_status_display()})"

@@ -26,3 +26,26 @@ def path_of_link(message: EmailMessage, containing: str) -> str:
 
 def emails_to(address: str) -> list[EmailMessage]:
     return [message for message in mail.outbox if address in message.to]
+
+
+def deliver_queued_emails() -> int:
+    """Run the email worker (`manage.py db_worker --batch`) here until no task is ready; return how many ran."""
+    from unittest import mock
+
+    from django_tasks_db.management.commands import db_worker
+
+    worker = db_worker.Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test-worker",
+        excluded_queue_names=[],
+    )
+    # The worker recycles database connections between tasks; inside a
+    # test's transaction that would end the test.
+    with mock.patch.object(db_worker, "close_old_connections"):
+        worker.run()
+    return worker._run_tasks

@@ -1,0 +1,206 @@
+"""
+The outbox: emails to signers are rows (`OutgoingEmail`) written in the same
+transaction as the signature change they are about; a worker sends them.
+
+- `put` saves a new email and enqueues its task in the caller's transaction.
+- `deliver` (the `send_email` task, run by `manage.py db_worker`) claims one
+  email, sends it over SMTP outside any transaction, and records the outcome:
+  sent; or queued again with exponential backoff while the mail server is
+  down or answers 4xx; or failed — at once for a permanent refusal of the
+  recipient or the message (5xx), else after SIGNATURES_EMAIL_MAX_ATTEMPTS.
+- `requeue_stalled` is the safety net (`manage.py requeue_emails`): it
+  enqueues a task again for emails that are due but whose task was lost, for
+  example to a worker killed in the middle of a send.
+
+Delivery is at least once. A claim is a lease (`claimed_until`): a worker
+killed after the mail server accepted a message but before it recorded
+"sent" leaves the email claimed; once the lease runs out it is sent again,
+with the same Message-ID, so mail clients show it once.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import smtplib
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import get_connection
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .models import OutgoingEmail
+
+logger = logging.getLogger(__name__)
+
+Status = OutgoingEmail.Status
+
+SENT = "sent"
+RETRY = "retry"
+FAILED = "failed"
+SKIPPED = "skipped"
+
+_ERROR_LENGTH = 1000
+_REQUEUE_BATCH = 500
+
+
+def enqueue_task(message_id: str, *, run_after: datetime | None = None) -> str:
+    """Ask a worker to send an email; return the task's id when the backend keeps one."""
+    from django_tasks_db.backend import DatabaseBackend
+
+    from .tasks import send_email
+
+    task = send_email
+    backend = task.get_backend()
+    if run_after is not None:
+        if not backend.supports_defer:
+            return ""  # `requeue_stalled` enqueues it once it is due.
+        task = task.using(run_after=run_after)
+    if isinstance(backend, DatabaseBackend):
+        # The task row is written in the caller's transaction: both commit, or neither.
+        return str(task.enqueue(message_id).id)
+    # A backend outside our database cannot roll back with us (the immediate
+    # one would even send before the signature exists): wait for the commit.
+    transaction.on_commit(lambda: task.enqueue(message_id))
+    return ""
+
+
+def put(email: OutgoingEmail) -> OutgoingEmail:
+    """Save a new email and enqueue its sending, atomically with the caller's transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        with transaction.atomic():
+            return put(email)
+    # The task is keyed by the Message-ID, so the row is written once, with its task id.
+    email.task_id = enqueue_task(email.message_id)
+    email.save(force_insert=True)
+    return email
+
+
+def _claimable(now: datetime) -> Q:
+    return Q(status=Status.QUEUED, next_attempt_at__lte=now) | Q(status=Status.SENDING, claimed_until__lt=now)
+
+
+def deliver(message_id: str) -> str:
+    """Send one queued email if it is due and nobody else is sending it; return what happened."""
+    now = timezone.now()
+    lease = timedelta(seconds=settings.SIGNATURES_EMAIL_CLAIM_SECONDS)
+    # One UPDATE checks and claims: of two workers, only one gets a row back
+    # (on PostgreSQL the second waits for the row lock, then sees it claimed).
+    claimed = OutgoingEmail.objects.filter(_claimable(now), message_id=message_id).update(
+        status=Status.SENDING, attempts=F("attempts") + 1, claimed_until=now + lease, last_attempt_at=now
+    )
+    email = OutgoingEmail.objects.filter(message_id=message_id).first() if claimed else None
+    if email is None:
+        return SKIPPED  # sent, failed, withdrawn, not due yet, or another worker has it
+    try:
+        _send(email)
+    except Exception as exc:
+        return _record_failure(email, exc)
+    OutgoingEmail.objects.filter(pk=email.pk, status=Status.SENDING).update(
+        status=Status.SENT, sent_at=timezone.now(), claimed_until=None, last_error=""
+    )
+    return SENT
+
+
+def _send(email: OutgoingEmail) -> None:
+    from .emails import build_message
+
+    # No transaction is open here: a slow mail server holds no lock.
+    if get_connection(fail_silently=False).send_messages([build_message(email)]) != 1:
+        raise smtplib.SMTPException("The mail backend did not send the message.")
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """A refusal that retrying cannot change: a 5xx for the recipient or for the message itself."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return bool(exc.recipients) and all(code >= 500 for code, _ in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPDataError):
+        return exc.smtp_code >= 500
+    return False
+
+
+def describe(exc: BaseException) -> str:
+    """The error for organizers, without the recipient's address."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        reasons = "; ".join(
+            f"{code} {reply.decode(errors='replace') if isinstance(reply, bytes) else reply}"
+            for code, reply in exc.recipients.values()
+        )
+        return f"Recipient refused: {reasons}"[:_ERROR_LENGTH]
+    if isinstance(exc, smtplib.SMTPResponseException):
+        reply = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+        return f"{type(exc).__name__}: {exc.smtp_code} {reply}"[:_ERROR_LENGTH]
+    return f"{type(exc).__name__}: {exc}"[:_ERROR_LENGTH]
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff: the first retry after SIGNATURES_EMAIL_RETRY_SECONDS, doubling up to a cap."""
+    delay = settings.SIGNATURES_EMAIL_RETRY_SECONDS * 2 ** min(max(attempts - 1, 0), 20)
+    delay = min(delay, settings.SIGNATURES_EMAIL_RETRY_MAX_SECONDS)
+    # A little jitter, so emails that failed together do not all retry in the same second.
+    return timedelta(seconds=delay * random.uniform(0.9, 1.1))  # noqa: S311 (not a secret)
+
+
+def _record_failure(email: OutgoingEmail, exc: BaseException) -> str:
+    error = describe(exc)
+    mine = OutgoingEmail.objects.filter(pk=email.pk, status=Status.SENDING)
+    # Only the class and the row id reach the logs: an SMTP reply may quote the address.
+    if is_permanent(exc) or email.attempts >= settings.SIGNATURES_EMAIL_MAX_ATTEMPTS:
+        mine.update(status=Status.FAILED, claimed_until=None, last_error=error)
+        logger.warning(
+            "Email %s (%s) failed after %d attempt(s): %s", email.pk, email.kind, email.attempts, type(exc).__name__
+        )
+        return FAILED
+    next_attempt_at = timezone.now() + retry_delay(email.attempts)
+    with transaction.atomic():
+        if mine.update(status=Status.QUEUED, next_attempt_at=next_attempt_at, claimed_until=None, last_error=error):
+            task_id = enqueue_task(email.message_id, run_after=next_attempt_at)
+            OutgoingEmail.objects.filter(pk=email.pk).update(task_id=task_id)
+    logger.info(
+        "Email %s (%s) attempt %d failed (%s); retrying at %s",
+        email.pk,
+        email.kind,
+        email.attempts,
+        type(exc).__name__,
+        next_attempt_at.isoformat(timespec="seconds"),
+    )
+    return RETRY
+
+
+def _waiting_task_ids(task_ids: list[str]) -> set[str]:
+    """Which of these tasks are still waiting for a worker."""
+    from django_tasks_db.models import DBTaskResult
+
+    ids = [task_id for task_id in task_ids if task_id]
+    if not ids:
+        return set()
+    waiting = DBTaskResult.objects.filter(id__in=ids, status="READY").values_list("id", flat=True)
+    return {str(task_id) for task_id in waiting}
+
+
+def requeue_stalled(*, now: datetime | None = None) -> int:
+    """Enqueue a task again for each email that is due but has no task waiting; return how many."""
+    now = now or timezone.now()
+    requeued = 0
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            # Skip rows another sweeper or worker holds; they are being handled.
+            batch = list(
+                OutgoingEmail.objects.select_for_update(skip_locked=True)
+                .filter(_claimable(now), pk__gt=last_pk)
+                .order_by("pk")
+                .only("pk", "message_id", "task_id")[:_REQUEUE_BATCH]
+            )
+            if not batch:
+                return requeued
+            last_pk = batch[-1].pk
+            waiting = _waiting_task_ids([email.task_id for email in batch])
+            for email in batch:
+                if email.task_id in waiting:
+                    continue
+                task_id = enqueue_task(email.message_id)
+                OutgoingEmail.objects.filter(pk=email.pk).update(task_id=task_id)
+                requeued += 1
