@@ -8,6 +8,7 @@ party, ours (`SIGNATURES_*`).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -45,6 +46,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "csp",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [
@@ -54,6 +59,10 @@ MIDDLEWARE = [
     "signatures.views.health.HealthProbeMiddleware",
     "signatures.outage.DatabaseOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Refuse oversize bodies and undecodable URLs before any work is done.
+    "signatures.middleware.RequestGuardMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "signatures.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # ETags, so an unchanged public page answers 304 Not Modified (signatures/caching.py).
     "django.middleware.http.ConditionalGetMiddleware",
@@ -62,8 +71,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "signatures.middleware.StaffIdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: it turns a lockout into a 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "letter_site.urls"
@@ -109,6 +122,11 @@ CACHES = {
     # production may point CACHE_URL at Redis.
     "default": env.cache("CACHE_URL", default="dbcache://undersigned_cache"),
 }
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
+    # Abuse limits count in the cache: an increment atomic across processes,
+    # and room for a viral day's counters before Django culls any.
+    CACHES["default"]["BACKEND"] = "signatures.cache.DatabaseCache"
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 1_000_000)
 # What the letter page showed last, kept in memory for when the database (and so
 # the database cache) is away; see signatures/outage.py.
 CACHES["fallback"] = env.cache("FALLBACK_CACHE_URL", default="locmemcache://undersigned-fallback")
@@ -144,7 +162,8 @@ STORAGES = {
     },
 }
 
-# Request size caps: a signature is a few hundred bytes.
+# Request size caps: a signature is a few hundred bytes. A body declared larger
+# than this is refused with 413 before it is read (RequestGuardMiddleware).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 
@@ -153,6 +172,10 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# Preloading is a deliberate, slow-to-undo commitment of the whole domain to
+# browsers' HTTPS-only lists, so it is the operator's choice (SECURE_HSTS_PRELOAD=1),
+# and `check --deploy` need not nag about it.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_SECURE = not DEBUG
@@ -160,6 +183,9 @@ CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# Admin session cookies die with the browser; idle staff are signed out by
+# StaffIdleTimeoutMiddleware after SIGNATURES_STAFF_IDLE_TIMEOUT_MINUTES.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -174,12 +200,15 @@ LOGGING = {
     },
     "filters": {
         "request_id": {"()": "signatures.logs.RequestIdFilter"},
+        # Confirmation/withdrawal tokens (in request paths) and email addresses
+        # never reach a log line.
+        "redact_secrets": {"()": "signatures.log_redaction.RedactSecretsFilter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "json" if env.str("LOG_FORMAT", default="plain").strip().lower() == "json" else "plain",
-            "filters": ["request_id"],
+            "filters": ["request_id", "redact_secrets"],
         },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
@@ -202,6 +231,12 @@ AUTH_PASSWORD_VALIDATORS = [
 
 ADMIN_URL = env.str("ADMIN_URL", default="admin/").strip("/") + "/"
 
+AUTHENTICATION_BACKENDS = [
+    # django-axes first, so a locked-out login is refused before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 # --- third party ------------------------------------------------------------
 
 TASKS = {
@@ -212,6 +247,37 @@ TASKS = {
         "QUEUES": [],
     },
 }
+
+# Content Security Policy (django-csp 4): nothing from another origin, no
+# inline script, no plugins, no framing, forms post only to us.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "upgrade-insecure-requests": not DEBUG,
+    },
+}
+
+# django-axes: admin login attempts per username and IP, then a lockout.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "signatures.client.client_ip"
+# Successful logins are already in the session table; keep only failures.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+
+# django-otp: TOTP devices for staff; see SIGNATURES_STAFF_REQUIRE_2FA.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Undersigned")
 
 # --- ours -------------------------------------------------------------------
 
@@ -241,3 +307,28 @@ SIGNATURES_EMAIL_CLAIM_SECONDS = env.int("SIGNATURES_EMAIL_CLAIM_SECONDS", defau
 SIGNATURES_SURGE_DOMAIN_PER_HOUR = env.int("SIGNATURES_SURGE_DOMAIN_PER_HOUR", default=100)
 SIGNATURES_SURGE_IP_PER_HOUR = env.int("SIGNATURES_SURGE_IP_PER_HOUR", default=30)
 SIGNATURES_SURGE_IGNORED_DOMAINS = env.list("SIGNATURES_SURGE_IGNORED_DOMAINS", default=[])
+
+# --- ours: abuse defences, security and privacy (README: "Security and privacy")
+# How many reverse proxies that append to X-Forwarded-For stand in front of the
+# site. 0: the socket's address is the client (a forged header is ignored).
+SIGNATURES_TRUSTED_PROXY_COUNT = env.int("SIGNATURES_TRUSTED_PROXY_COUNT", default=0)
+# Limits, each "count/seconds" ("0" turns one off). Over a sign limit the
+# signature is stored but held for a moderator; the signer sees nothing.
+SIGNATURES_LIMIT_SIGN_IP_BURST = env.str("SIGNATURES_LIMIT_SIGN_IP_BURST", default="5/60")
+SIGNATURES_LIMIT_SIGN_IP_SUSTAINED = env.str("SIGNATURES_LIMIT_SIGN_IP_SUSTAINED", default="20/3600")
+SIGNATURES_LIMIT_SIGN_DOMAIN = env.str("SIGNATURES_LIMIT_SIGN_DOMAIN", default="30/3600")
+# Hard cap on emails to one address about one letter, from however many IPs.
+SIGNATURES_LIMIT_EMAILS_PER_ADDRESS = env.str("SIGNATURES_LIMIT_EMAILS_PER_ADDRESS", default="3/86400")
+# Endpoints that answer 429: confirm/withdraw POSTs and list pages, per IP.
+SIGNATURES_LIMIT_TOKEN_POSTS_PER_IP = env.str("SIGNATURES_LIMIT_TOKEN_POSTS_PER_IP", default="30/600")
+SIGNATURES_LIMIT_LIST_PAGES_PER_IP = env.str("SIGNATURES_LIMIT_LIST_PAGES_PER_IP", default="120/60")
+# Bot friction: the sign form must have been on screen this long.
+SIGNATURES_MIN_FILL_SECONDS = env.int("SIGNATURES_MIN_FILL_SECONDS", default=3)
+# A sign form older than this asks the person to send it again.
+SIGNATURES_FORM_MAX_AGE_HOURS = env.int("SIGNATURES_FORM_MAX_AGE_HOURS", default=48)
+# Refuse addresses at throwaway-mail domains (disposable-email-domains package).
+SIGNATURES_REJECT_DISPOSABLE_EMAILS = env.bool("SIGNATURES_REJECT_DISPOSABLE_EMAILS", default=True)
+# Staff are signed out of the admin after this many idle minutes.
+SIGNATURES_STAFF_IDLE_TIMEOUT_MINUTES = env.int("SIGNATURES_STAFF_IDLE_TIMEOUT_MINUTES", default=30)
+# Require a TOTP code (django-otp) from every staff member at admin login.
+SIGNATURES_STAFF_REQUIRE_2FA = env.bool("SIGNATURES_STAFF_REQUIRE_2FA", default=False)

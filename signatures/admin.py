@@ -25,7 +25,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from . import services
+from . import admin_security, services  # noqa: F401 (admin_security: allow/block lists, privacy, 2FA)
 from .admin_forms import InvalidationForm, ModerationActionForm, RejectForm, VerifyForm
 from .admin_trust import LetterTrustAdminMixin, reject_as_fraud
 from .csv_export import stream_csv

@@ -7,13 +7,21 @@ import unicodedata
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.validators import EmailValidator
 from django.utils.translation import gettext_lazy as _
 
-from .models import Letter, Signature
+from . import bots
+from .disposable import is_disposable_domain
+from .limits import is_allowed_domain
+from .models import Letter, PrivacyNotice, Signature
 from .text import collapse_whitespace, has_control_characters, normalize_email
 
 OTHER_PROFESSION = "other"
+
+# Bump when the wording of the listing consent box changes: each signature
+# records the version its signer agreed to.
+CONSENT_BOX_VERSION = "1"
 
 _URL_LIKE = re.compile(r"(https?:|www\.|\w\.(com|net|org|io|ly|co|xyz|ru|info)\b|/{2})", re.IGNORECASE)
 
@@ -86,6 +94,7 @@ class SignatureForm(forms.Form):
     def __init__(self, *args: Any, letter: Letter, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.letter = letter
+        self.caught_reason = ""
         self.professions = {str(p.pk): p for p in letter.professions.all()}
         self.fields["profession"].choices = [
             ("", _("Choose your profession")),
@@ -107,6 +116,20 @@ class SignatureForm(forms.Form):
             raise forms.ValidationError(_("Enter a valid email address."), code="invalid")
         email = unicodedata.normalize("NFC", raw).strip()
         EmailValidator(message=_("Enter a valid email address."))(email)
+        domain = normalize_email(email).rpartition("@")[2]
+        if (
+            settings.SIGNATURES_REJECT_DISPOSABLE_EMAILS
+            and is_disposable_domain(domain)
+            and not is_allowed_domain(domain)
+        ):
+            raise forms.ValidationError(
+                _(
+                    "Addresses at %(domain)s are temporary. Please use an address you will keep: we write to it "
+                    "to confirm your signature, and it is how you can withdraw it later."
+                ),
+                code="disposable",
+                params={"domain": domain},
+            )
         return email
 
     def _clean_optional_line(self, name: str) -> str:
@@ -137,6 +160,15 @@ class SignatureForm(forms.Form):
         cleaned = super().clean()
         if cleaned.get("profession") == OTHER_PROFESSION and not cleaned.get("title"):
             self.add_error("title", _("Please give your title or role."))
+        verdict = bots.inspect(self.data, self.letter.pk)
+        if verdict == bots.EXPIRED:
+            # A person who left the page open for days: the form drawn again has a fresh stamp.
+            raise forms.ValidationError(
+                _("This form was open for a long time. Please check your details and send it again."),
+                code="expired",
+            )
+        # Bots are not told: the view answers as if the signature were taken.
+        self.caught_reason = verdict
         return cleaned
 
     @property
@@ -156,4 +188,25 @@ class SignatureForm(forms.Form):
             "country": data["country"],
             "comment": data["comment"],
             "wants_listing": data["wants_listing"],
+            "consent_version": self.consent_version(),
         }
+
+    @staticmethod
+    def consent_version() -> str:
+        """Which wording of the listing box and of the privacy notice the signer saw: 'box/notice'."""
+        notice = PrivacyNotice.current()
+        return f"{CONSENT_BOX_VERSION}/{notice.version if notice else 'default'}"
+
+
+class WithdrawalRequestForm(forms.Form):
+    """The address a signer signed with; whether it signed is never revealed here."""
+
+    email = forms.EmailField(
+        label=_("Your email address"),
+        max_length=254,
+        help_text=_("The address you signed with. If it signed this letter, we email it a link to withdraw."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+    def clean_email(self) -> str:
+        return normalize_email(self.cleaned_data["email"])

@@ -305,6 +305,16 @@ class Signature(models.Model):
     wants_listing = models.BooleanField(
         _("agreed to be listed"), default=False, help_text=_("Only signers who agreed are named publicly.")
     )
+    listing_consent_at = models.DateTimeField(
+        _("agreed to be listed at"), null=True, blank=True, help_text=_("When the signer ticked the listing box.")
+    )
+    consent_version = models.CharField(
+        _("consent text version"),
+        max_length=50,
+        blank=True,
+        default="",
+        help_text=_("Which wording of the consent box and of the privacy notice the signer saw: 'box/notice'."),
+    )
     language = models.CharField(_("language"), max_length=10, blank=True, help_text=_("For emails to the signer."))
 
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.SUBMITTED)
@@ -878,3 +888,151 @@ class OutgoingEmail(models.Model):
     def __str__(self) -> str:
         # Never the address: this string reaches logs and the admin's history.
         return f"{self.get_kind_display()} #{self.pk} ({self.get_status_display()})"
+
+
+# --- abuse defences and privacy ---------------------------------------------
+
+
+class AllowedNetwork(models.Model):
+    """A network (CIDR) whose signers are never held for the per-IP limits: a studio, a union office."""
+
+    cidr = models.CharField(
+        _("network"), max_length=49, unique=True, help_text=_("An address or a CIDR range, e.g. 192.0.2.0/24.")
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("allowed network")
+        verbose_name_plural = _("allowed networks")
+        ordering = ["cidr"]
+
+    def __str__(self) -> str:
+        return self.cidr
+
+    def clean(self) -> None:
+        import ipaddress
+
+        from django.core.exceptions import ValidationError
+
+        try:
+            self.cidr = str(ipaddress.ip_network(self.cidr.strip(), strict=False))
+        except ValueError as exc:
+            raise ValidationError({"cidr": _("Enter an IP address or a CIDR range such as 192.0.2.0/24.")}) from exc
+
+
+class _DomainEntry(models.Model):
+    domain = models.CharField(
+        _("domain"), max_length=253, unique=True, help_text=_("Also covers its subdomains, e.g. example.org.")
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return self.domain
+
+    def save(self, *args, **kwargs) -> None:
+        self.domain = self.domain.strip().strip(".").lower().removeprefix("@")
+        super().save(*args, **kwargs)
+
+
+class AllowedDomain(_DomainEntry):
+    """An email domain whose signers are never held for the per-domain limit."""
+
+    class Meta(_DomainEntry.Meta):
+        verbose_name = _("allowed email domain")
+        verbose_name_plural = _("allowed email domains")
+
+
+class BlockedDomain(_DomainEntry):
+    """An email domain whose sign attempts are silently dropped."""
+
+    class Meta(_DomainEntry.Meta):
+        verbose_name = _("blocked email domain")
+        verbose_name_plural = _("blocked email domains")
+
+
+class BlockedAddress(models.Model):
+    """An email address whose sign attempts are silently dropped."""
+
+    email_normalized = models.EmailField(_("email address"), max_length=254, unique=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("blocked email address")
+        verbose_name_plural = _("blocked email addresses")
+        ordering = ["email_normalized"]
+
+    def __str__(self) -> str:
+        return self.email_normalized
+
+    def save(self, *args, **kwargs) -> None:
+        from .text import normalize_email
+
+        self.email_normalized = normalize_email(self.email_normalized)
+        super().save(*args, **kwargs)
+
+
+class CaughtSubmission(models.Model):
+    """
+    How many sign attempts were dropped per letter, day and reason. Nothing
+    about the attempt itself is kept: only the tally, for organizers.
+    """
+
+    class Reason(models.TextChoices):
+        HONEYPOT = "honeypot", _("Filled the hidden field")
+        TOO_FAST = "too_fast", _("Sent faster than a person can type")
+        BAD_STAMP = "bad_stamp", _("Form stamp missing or forged")
+        BLOCKED_DOMAIN = "blocked_domain", _("Email domain on the blocklist")
+        BLOCKED_ADDRESS = "blocked_address", _("Email address on the blocklist")
+
+    letter = models.ForeignKey(
+        Letter, on_delete=models.CASCADE, related_name="caught_submissions", verbose_name=_("letter")
+    )
+    day = models.DateField(_("day"))
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    count = models.PositiveIntegerField(_("count"), default=0)
+
+    class Meta:
+        verbose_name = _("caught submission tally")
+        verbose_name_plural = _("caught submissions")
+        ordering = ["-day", "letter", "reason"]
+        constraints = [
+            models.UniqueConstraint(fields=["letter", "day", "reason"], name="one_caught_tally_per_letter_day_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.reason}: {self.count}"
+
+
+class PrivacyNotice(models.Model):
+    """The privacy notice shown at /privacy/; the newest one is the one in force."""
+
+    title = models.CharField(_("title"), max_length=200, default="Privacy notice")
+    body = models.TextField(_("body"), help_text=_("Markdown. Raw HTML is removed when the notice is shown."))
+    body_html = models.TextField(_("body (rendered)"), editable=False, default="")
+    version = models.CharField(
+        _("version"), max_length=20, help_text=_("Recorded with each signature, e.g. 2026-11. Change it when you edit.")
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("privacy notice")
+        verbose_name_plural = _("privacy notices")
+        ordering = ["-updated_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.version})"
+
+    def save(self, *args, **kwargs) -> None:
+        self.body_html = render_markdown(self.body)
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def current(cls) -> PrivacyNotice | None:
+        return cls.objects.order_by("-updated_at", "-id").first()

@@ -21,10 +21,10 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, EmailField, F, Q, QuerySet
 from django.utils import timezone
 
-from . import emails, text
+from . import emails, limits, text
 from .models import (
     DigestSubscription,
     InvalidationRun,
@@ -49,6 +49,7 @@ class SignOutcome(enum.Enum):
     CREATED = "created"
     RESENT_CONFIRMATION = "resent_confirmation"
     ALREADY_SIGNED = "already_signed"
+    BLOCKED = "blocked"
 
 
 class SigningClosed(Exception):
@@ -155,6 +156,7 @@ def sign_letter(
     ip_address: str | None = None,
     language: str = "",
     invitation: Invitation | None = None,
+    consent_version: str = "",
 ) -> SignOutcome:
     """Record a signature and email its confirmation link; one signature per email per letter."""
     letter = Letter.objects.get(pk=letter.pk)
@@ -164,10 +166,27 @@ def sign_letter(
     elif not letter.is_accepting_signatures:
         raise SigningClosed
     email_normalized = normalize_email(email)
+    blocked = blocklist_reason(email_normalized)
+    if blocked:
+        # Silently: the signer sees the normal response, only a tally is kept.
+        record_caught_submission(letter=letter, reason=blocked)
+        return SignOutcome.BLOCKED
+    # Over a per-IP or per-domain limit the signature is kept but held for a
+    # moderator; invited founding signatories are trusted.
+    hold_reason = (
+        ""
+        if invitation is not None
+        else limits.sign_attempt_hold_reason(
+            letter_id=letter.pk, ip_address=ip_address, email_normalized=email_normalized
+        )
+    )
     active = Signature.objects.select_for_update().filter(letter=letter, email_normalized=email_normalized)
     existing = active.exclude(state=State.WITHDRAWN).first()
     if existing is None:
         signature = Signature(
+            hold_reason=hold_reason,
+            listing_consent_at=timezone.now() if wants_listing else None,
+            consent_version=consent_version,
             letter=letter,
             full_name=full_name,
             email=email,
@@ -694,3 +713,217 @@ def record_letter_delivery(
         letter.delivered_version = ensure_letter_version(letter=letter)
     letter.save(update_fields=["delivered_at", "delivered_how", "delivered_count", "delivered_version", "updated_at"])
     return letter
+
+
+# --- abuse defences and privacy ---------------------------------------------
+
+
+def blocklist_reason(email_normalized: str) -> str:
+    """The CaughtSubmission reason if organizers blocked this address or its domain, else ''."""
+    from .models import BlockedAddress, BlockedDomain, CaughtSubmission
+
+    if BlockedAddress.objects.filter(email_normalized=email_normalized).exists():
+        return CaughtSubmission.Reason.BLOCKED_ADDRESS
+    domain = email_normalized.rpartition("@")[2]
+    if domain and BlockedDomain.objects.filter(domain__in=limits.domain_and_parents(domain)).exists():
+        return CaughtSubmission.Reason.BLOCKED_DOMAIN
+    return ""
+
+
+@transaction.atomic
+def record_caught_submission(*, letter: Letter, reason: str) -> None:
+    """Tally a dropped sign attempt (bot or blocklist) for organizers; nothing about it is kept."""
+    from .models import CaughtSubmission
+
+    day = timezone.localdate()
+    updated = CaughtSubmission.objects.filter(letter=letter, day=day, reason=reason).update(count=F("count") + 1)
+    if updated:
+        return
+    try:
+        with transaction.atomic():
+            CaughtSubmission.objects.create(letter=letter, day=day, reason=reason, count=1)
+    except IntegrityError:
+        CaughtSubmission.objects.filter(letter=letter, day=day, reason=reason).update(count=F("count") + 1)
+
+
+@transaction.atomic
+def drop_old_ip_hashes(*, now: datetime | None = None) -> int:
+    """Blank the IP hash of signatures older than SIGNATURES_IP_HASH_RETENTION_DAYS; return how many."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.SIGNATURES_IP_HASH_RETENTION_DAYS)
+    # ip_hash feeds no counter, so a bulk update keeps the counters exact.
+    return Signature.objects.filter(created_at__lt=cutoff).exclude(ip_hash="").update(ip_hash="")
+
+
+@transaction.atomic
+def erase_address(*, email: str) -> dict[str, int]:
+    """
+    Erase every trace of an email address, on request of its owner: their
+    signatures on every letter (counters kept exact), the emails queued or
+    sent to them, blocklist entries and admin login attempts under that name.
+    Returns how many rows each kind lost.
+    """
+    from django.apps import apps
+
+    from .models import BlockedAddress
+
+    address = normalize_email(email)
+    erased: Counter[str] = Counter()
+    if not address:
+        return {}
+    signatures = list(
+        Signature.objects.select_for_update().filter(email_normalized=address).order_by("pk")
+    ) + list(Signature.objects.select_for_update().filter(email__iexact=address).exclude(email_normalized=address))
+    for signature in signatures:
+        keys_before = counter_keys(signature)
+        letter_id = signature.letter_id
+        deltas: Counter[str] = Counter(dict.fromkeys(keys_before, -1))
+        # Rows that point at the signature (queued emails, say) go with it.
+        signature.delete()
+        _apply_counter_deltas(letter_id, deltas)
+        erased["signatures"] += 1
+    erased["blocked addresses"] += BlockedAddress.objects.filter(email_normalized=address).delete()[0]
+    # Any other table of ours that keeps an address (a queued email, say).
+    for model in apps.get_app_config("signatures").get_models():
+        if model in (Signature, BlockedAddress):
+            continue
+        for field in model._meta.concrete_fields:
+            if isinstance(field, EmailField) or field.name in ("to_email", "email", "email_normalized"):
+                count = model._default_manager.filter(**{f"{field.name}__iexact": address}).delete()[0]
+                if count:
+                    erased[str(model._meta.verbose_name_plural)] += count
+    if apps.is_installed("axes"):
+        from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+        for model in (AccessAttempt, AccessFailureLog, AccessLog):
+            erased["admin login records"] += model.objects.filter(username__iexact=address).delete()[0]
+    return {key: value for key, value in erased.items() if value}
+
+
+
+# --- the email queue, withdrawal and retention ------------------------------
+
+
+@transaction.atomic
+def retry_failed_emails(*, email_ids: Iterable[int]) -> int:
+    """Queue failed emails again (an organizer's decision), with a fresh run of attempts and the same Message-ID."""
+    from . import outbox
+    from .models import OutgoingEmail
+
+    retried = 0
+    # Rows a worker or another organizer holds right now are left to them.
+    failed = OutgoingEmail.objects.select_for_update(skip_locked=True).filter(
+        pk__in=list(email_ids), status=OutgoingEmail.Status.FAILED
+    )
+    for email in failed.order_by("pk"):
+        email.status = OutgoingEmail.Status.QUEUED
+        email.attempts = 0
+        email.next_attempt_at = timezone.now()
+        email.task_id = outbox.enqueue_task(email.message_id)
+        email.save(update_fields=["status", "attempts", "next_attempt_at", "task_id"])
+        retried += 1
+    return retried
+
+
+@transaction.atomic
+def request_withdrawal(*, letter: Letter, email: str) -> bool:
+    """Email a withdrawal link if this address signed this letter; the page answers the same either way."""
+    signature = (
+        Signature.objects.select_for_update()
+        .select_related("letter")
+        .filter(letter=letter, email_normalized=normalize_email(email))
+        .exclude(state=State.WITHDRAWN)
+        .first()
+    )
+    if signature is None:
+        return False
+    # Capped per address per letter like every email anyone can trigger.
+    return emails.send_withdrawal_link(signature) is not None
+
+
+# Everything a signature says about its signer. A withdrawn signature keeps
+# only what the counts and the moderation record need: its letter, state,
+# timestamps and profession.
+ERASED_ON_WITHDRAWAL = {
+    "full_name": "",
+    "email": "",
+    "email_normalized": "",
+    "email_domain": "",
+    "title": "",
+    "affiliation": "",
+    "city": "",
+    "country": "",
+    "comment": "",
+    "ip_hash": "",
+    "rejection_reason": "",
+    "wants_listing": False,
+    "is_notable": False,
+}
+
+
+def _erase_signer(signature: Signature, keys_before: set[str]) -> None:
+    """Erase the signer's data from a withdrawn signature and from every row that copied it."""
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    for field, value in ERASED_ON_WITHDRAWAL.items():
+        setattr(signature, field, value)
+    _save_counted(signature, keys_before)
+    # Queued and sent emails hold the address, the name and the links.
+    signature.outgoing_emails.all().delete()
+    # The admin's history names the signature ("Agnès Varda (Approved)").
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Signature), object_id=str(signature.pk)
+    ).update(object_repr=str(signature))
+
+
+@transaction.atomic
+def withdraw_signature(*, token: str) -> Signature | None:
+    """Withdraw by emailed link (POST only): off the list and the count, the signer's data erased for good."""
+    pk = signature_id_from_token(token)
+    if pk is None:
+        return None
+    signature = Signature.objects.select_for_update().select_related("letter").filter(pk=pk).first()
+    if signature is None or signature.state == State.WITHDRAWN:
+        return None
+    if not check_token(signature, token, Purpose.WITHDRAW):
+        return None
+    keys_before = counter_keys(signature)
+    signature.state = State.WITHDRAWN
+    signature.withdrawn_at = timezone.now()
+    _erase_signer(signature, keys_before)
+    return signature
+
+
+@transaction.atomic
+def purge_expired_signatures(*, now: datetime | None = None) -> dict[str, int]:
+    """
+    Delete signatures never confirmed within SIGNATURES_UNCONFIRMED_RETENTION_DAYS
+    (with their emails), and finish erasing withdrawn ones that still hold data.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.SIGNATURES_UNCONFIRMED_RETENTION_DAYS)
+    purged = 0
+    expired = Signature.objects.filter(state=State.SUBMITTED, created_at__lt=cutoff)
+    while True:
+        # Locked in id order; a confirmation racing the purge wins or waits.
+        batch = list(expired.select_for_update().order_by("pk")[:1000])
+        if not batch:
+            break
+        deltas: dict[int, Counter[str]] = {}
+        for signature in batch:
+            deltas.setdefault(signature.letter_id, Counter()).update(dict.fromkeys(counter_keys(signature), -1))
+        Signature.objects.filter(pk__in=[signature.pk for signature in batch]).delete()
+        for letter_id, letter_deltas in sorted(deltas.items()):
+            _apply_counter_deltas(letter_id, letter_deltas)
+        purged += len(batch)
+
+    holds_data = Q(outgoing_emails__isnull=False)
+    for field, value in ERASED_ON_WITHDRAWAL.items():
+        holds_data |= ~Q(**{field: value})
+    unfinished = Signature.objects.filter(state=State.WITHDRAWN).filter(holds_data).values_list("pk", flat=True)
+    erased = 0
+    for signature in _locked(set(unfinished)):
+        if signature.state == State.WITHDRAWN:
+            _erase_signer(signature, counter_keys(signature))
+            erased += 1
+    return {"unconfirmed_deleted": purged, "withdrawn_erased": erased}

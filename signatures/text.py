@@ -49,10 +49,17 @@ def has_control_characters(value: str) -> bool:
 
 def normalize_email(email: str) -> str:
     """
-    The form used to find duplicates: NFC, trimmed, lowercased.
+    The canonical form of an address, used to find duplicates: Unicode NFC,
+    trimmed, lowercased (local part too: no real provider treats case as
+    distinct, and people type it both ways), then NFC again, because
+    lowercasing can undo NFC ("Ϊ" + a combining accent), which would break
+    idempotence: normalize_email(normalize_email(x)) == normalize_email(x).
 
-    We deliberately do not fold `+tags` or Gmail dots: those are distinct
-    mailboxes on most providers, and guessing wrong would merge two people.
+    We deliberately do not fold `+tags` or Gmail dots, nor `ß` into `ss`:
+    those are distinct mailboxes on most providers, and guessing wrong would
+    merge two people's signatures; a person who signs twice with two tags
+    gets two confirmation emails in one inbox and the per-domain and per-IP
+    limits still apply.
     """
-    value = unicodedata.normalize("NFC", email or "").strip()
-    return value.lower()
+    value = unicodedata.normalize("NFC", email or "").strip().lower()
+    return unicodedata.normalize("NFC", value)

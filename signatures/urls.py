@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import confirm, exports, founding, health, letters, signatories, transparency, versions
+from .views import confirm, exports, founding, health, letters, privacy, signatories, transparency, versions
 
 app_name = "signatures"
 
@@ -16,6 +16,7 @@ urlpatterns = [
     path("letters/<slug:slug>/badge/", exports.badge, name="badge"),
     path("letters/<slug:slug>/badge.svg", exports.badge_svg, name="badge_svg"),
     path("confirm/<str:token>/", confirm.confirm, name="confirm"),
+    path("privacy/", privacy.privacy_notice, name="privacy"),
     path("letters/<slug:slug>/versions/", versions.versions, name="letter_versions"),
     path("letters/<slug:slug>/versions/<int:number>/", versions.version_detail, name="letter_version"),
     path("letters/<slug:slug>/transparency/", transparency.transparency, name="transparency"),

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import time
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from signatures import services
+from signatures.bots import HONEYPOT_FIELD, STAMP_FIELD, make_form_stamp
 from signatures.models import Letter, Profession, Signature
 from signatures.text import normalize_email
 
@@ -75,9 +77,15 @@ def make_staff(username: str = "organizer", *, superuser: bool = True, **extra: 
     )
 
 
+def form_guard(letter: Letter, *, seconds_ago: float = 60) -> dict[str, str]:
+    """The sign form's anti-bot fields as a browser sends them: an empty honeypot, a stamp drawn a minute ago."""
+    return {HONEYPOT_FIELD: "", STAMP_FIELD: make_form_stamp(letter.pk, issued_at=time.time() - seconds_ago)}
+
+
 def sign_data(letter: Letter, **overrides: Any) -> dict[str, Any]:
-    """What a person types into the sign form."""
+    """What a person types into the sign form (with the form's anti-bot fields)."""
     data = {
+        **form_guard(letter),
         "full_name": "Agnès Varda",
         "email": "agnes@example.org",
         "profession": str(letter.professions.first().pk),

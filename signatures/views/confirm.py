@@ -9,11 +9,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from signatures import services
+from signatures.limits import limit_per_ip
 from signatures.models import Signature
 from signatures.tokens import Purpose
 
 
 @never_cache
+@limit_per_ip("token-post", "SIGNATURES_LIMIT_TOKEN_POSTS_PER_IP")
 @require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     # Mail link scanners fetch links: the GET only shows a button.

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from signatures import outage, services
@@ -55,6 +56,7 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return response
 
 
+@sensitive_post_parameters("email")
 @require_POST
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
     letter = _letter_or_404(slug)
@@ -63,6 +65,11 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     form = SignatureForm(request.POST, letter=letter)
     if not form.is_valid():
         return _render_letter(request, letter, form, status=400)
+    if form.caught_reason:
+        # A bot (honeypot filled, sent too fast, forged stamp): nothing stored,
+        # nothing sent, and the same answer as a real signature gets.
+        services.record_caught_submission(letter=letter, reason=form.caught_reason)
+        return redirect("signatures:check_email", slug=letter.slug)
     try:
         services.sign_letter(
             letter=letter,
@@ -72,8 +79,8 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
         )
     except services.SigningClosed:
         return _render_letter(request, letter, SignatureForm(letter=letter), status=403)
-    # Whatever happened (new, pending, already signed), the signer sees the
-    # same page: the difference goes only to their mailbox.
+    # Whatever happened (new, pending, already signed, blocked, held), the
+    # signer sees the same page: the difference goes only to their mailbox.
     return redirect("signatures:check_email", slug=letter.slug)
 
 

@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from signatures.caching import public_cache
+from signatures.limits import limit_per_ip
 from signatures.models import Letter, Profession, Signature, SignatureCounter
 from signatures.pagination import Cursor, keyset_page
 from signatures.text import name_key
@@ -33,6 +34,7 @@ def _url(**params: str | int | None) -> str:
     return "?" + urlencode(kept) if kept else "?"
 
 
+@limit_per_ip("list-pages", "SIGNATURES_LIMIT_LIST_PAGES_PER_IP", methods=("GET", "HEAD"))
 @require_GET
 @public_cache(max_age=60)
 def signatories(request: HttpRequest, slug: str) -> HttpResponse:

@@ -1,0 +1,64 @@
+"""
+Bot friction without a third-party captcha.
+
+The sign form carries two extra fields:
+
+- a honeypot (`website`), hidden from people and from assistive technology,
+  which form-filling bots fill in;
+- a stamp (`form_stamp`): the letter and the moment the form was drawn,
+  signed with SECRET_KEY (`django.core.signing`), so it cannot be forged;
+  a form sent back sooner than `SIGNATURES_MIN_FILL_SECONDS` was not typed by
+  a person.
+
+A caught submission stores nothing and sends nothing, yet gets exactly the
+response a real one gets; only a tally is kept (`CaughtSubmission`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+
+HONEYPOT_FIELD = "website"
+STAMP_FIELD = "form_stamp"
+
+_SALT = "signatures.bots.form-stamp"
+
+# What `inspect` returns.
+HUMAN = ""
+HONEYPOT = "honeypot"
+TOO_FAST = "too_fast"
+BAD_STAMP = "bad_stamp"
+EXPIRED = "expired"
+
+
+def make_form_stamp(letter_id: int, *, issued_at: float | None = None) -> str:
+    issued_at = time.time() if issued_at is None else issued_at
+    return signing.Signer(salt=_SALT).sign(f"{letter_id}:{int(issued_at)}")
+
+
+def inspect(data: Mapping[str, Any], letter_id: int, *, now: float | None = None) -> str:  # noqa: PLR0911
+    """Why this submission looks like a bot ('' if it does not), or EXPIRED for a form left open too long."""
+    if data.get(HONEYPOT_FIELD):
+        return HONEYPOT
+    stamp = data.get(STAMP_FIELD)
+    if not isinstance(stamp, str) or len(stamp) > 200:
+        return BAD_STAMP
+    try:
+        value = signing.Signer(salt=_SALT).unsign(stamp)
+        stamp_letter, _, issued = value.partition(":")
+        if int(stamp_letter) != letter_id:
+            return BAD_STAMP
+        issued_at = int(issued)
+    except (signing.BadSignature, ValueError):
+        return BAD_STAMP
+    age = (time.time() if now is None else now) - issued_at
+    if age < settings.SIGNATURES_MIN_FILL_SECONDS:
+        return TOO_FAST
+    if age > settings.SIGNATURES_FORM_MAX_AGE_HOURS * 3600:
+        return EXPIRED
+    return HUMAN

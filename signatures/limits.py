@@ -1,0 +1,227 @@
+"""
+Abuse limits shared by every worker process.
+
+Each limit is a fixed window counted in Django's default cache (the database
+cache by default, whose `incr` we make atomic in `signatures.cache`; Redis
+through `CACHE_URL`), never in per-process memory. A window is
+`count/seconds`: "5/60" allows five events a minute; "0" or "" turns the
+limit off. The first event of a window creates its key with `cache.add`,
+every event adds one with `cache.incr`, so concurrent workers agree.
+
+What is counted is keyed by a keyed hash of the subject (an IP address, an
+email address, a domain), so the cache never holds one in plain form.
+
+Over a sign limit nothing is refused: the signature is stored but held for a
+moderator (`Signature.HoldReason`), and the signer sees the normal response.
+Only endpoints whose answers reveal nothing (repeated confirm/withdraw POSTs,
+list scraping) answer 429 with `Retry-After` (`limit_per_ip`).
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.utils.crypto import salted_hmac
+
+from .client import client_ip
+
+# Big shared mail providers: thousands of unrelated people sign from each, so a
+# per-domain limit would only hold real signers. The per-IP limits still apply.
+SHARED_MAIL_PROVIDERS = (
+    "aol.com", "free.fr", "gmail.com", "gmx.de", "gmx.net", "googlemail.com", "hotmail.co.uk", "hotmail.com",
+    "hotmail.fr", "icloud.com", "laposte.net", "live.com", "mac.com", "mail.ru", "me.com", "msn.com",
+    "orange.fr", "outlook.com", "pm.me", "proton.me", "protonmail.com", "t-online.de", "web.de", "yahoo.co.uk",
+    "yahoo.com", "yahoo.fr", "yandex.ru",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Rate:
+    """At most `count` events per `seconds`."""
+
+    count: int
+    seconds: int
+
+    @classmethod
+    def parse(cls, value: str | None) -> Rate | None:
+        """'5/60' -> Rate(5, 60); '', '0' or None -> None (no limit)."""
+        if not value or str(value).strip() in ("0", "off"):
+            return None
+        count, _, seconds = str(value).partition("/")
+        rate = cls(int(count), int(seconds or 60))
+        if rate.count <= 0 or rate.seconds <= 0:
+            return None
+        return rate
+
+
+@dataclass(frozen=True)
+class Hit:
+    """The count in the current window after one more event, and when the window ends."""
+
+    count: int
+    limit: int
+    retry_after: int
+
+    @property
+    def exceeded(self) -> bool:
+        return self.count > self.limit
+
+
+def configured_rate(setting: str) -> Rate | None:
+    return Rate.parse(getattr(settings, setting, ""))
+
+
+def _subject_key(subject: str) -> str:
+    return salted_hmac("signatures.limits", subject, algorithm="sha256").hexdigest()[:32]
+
+
+def hit(name: str, subject: str, rate: Rate | None, *, now: float | None = None) -> Hit | None:
+    """Count one event for `subject` under limit `name`; None if the limit is off."""
+    if rate is None:
+        return None
+    now = time.time() if now is None else now
+    window = int(now // rate.seconds)
+    key = f"limit:{name}:{_subject_key(subject)}:{window}"
+    # A little longer than the window, so the key cannot expire between add and incr.
+    timeout = rate.seconds + 60
+    cache.add(key, 0, timeout=timeout)
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        # Evicted between add and incr (a full cache): start again.
+        cache.set(key, 1, timeout=timeout)
+        count = 1
+    retry_after = max(1, math.ceil((window + 1) * rate.seconds - now))
+    return Hit(count=count, limit=rate.count, retry_after=retry_after)
+
+
+def peek(name: str, subject: str, rate: Rate | None, *, now: float | None = None) -> int:
+    """The count so far in the current window, without adding to it."""
+    if rate is None:
+        return 0
+    now = time.time() if now is None else now
+    return cache.get(f"limit:{name}:{_subject_key(subject)}:{int(now // rate.seconds)}", 0)
+
+
+# --- allow lists ------------------------------------------------------------
+
+
+def domain_and_parents(domain: str) -> list[str]:
+    """'mail.studio.example' -> ['mail.studio.example', 'studio.example', 'example']."""
+    parts = domain.lower().strip(".").split(".")
+    return [".".join(parts[i:]) for i in range(len(parts))]
+
+
+def is_allowed_network(ip_address: str | None) -> bool:
+    if not ip_address:
+        return False
+    from .models import AllowedNetwork
+
+    try:
+        address = ipaddress.ip_address(ip_address)
+    except ValueError:
+        return False
+    for cidr in AllowedNetwork.objects.values_list("cidr", flat=True):
+        try:
+            if address in ipaddress.ip_network(cidr, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def is_allowed_domain(domain: str) -> bool:
+    from .models import AllowedDomain
+
+    return AllowedDomain.objects.filter(domain__in=domain_and_parents(domain)).exists()
+
+
+# --- the sign form ----------------------------------------------------------
+
+
+def sign_attempt_hold_reason(*, letter_id: int, ip_address: str | None, email_normalized: str) -> str:
+    """
+    Count one sign attempt against the per-IP (burst and sustained) and
+    per-domain limits of a letter; return the hold reason it earns, or ''.
+
+    Both IP windows count every attempt, even when one already tripped.
+    """
+    from .models import Signature
+
+    # Allow lists are read only once a limit trips, so an ordinary attempt costs
+    # nothing but the counting.
+    ip_over = False
+    if ip_address:
+        subject = f"{letter_id}:{ip_address}"
+        for name, setting in (
+            ("sign-ip-burst", "SIGNATURES_LIMIT_SIGN_IP_BURST"),
+            ("sign-ip-sustained", "SIGNATURES_LIMIT_SIGN_IP_SUSTAINED"),
+        ):
+            result = hit(name, subject, configured_rate(setting))
+            ip_over = ip_over or bool(result and result.exceeded)
+    if ip_over and not is_allowed_network(ip_address):
+        return Signature.HoldReason.IP_LIMIT
+    domain = email_normalized.rpartition("@")[2]
+    shared = getattr(settings, "SIGNATURES_LIMIT_DOMAIN_EXEMPT", SHARED_MAIL_PROVIDERS)
+    if domain and domain not in shared:
+        result = hit("sign-domain", f"{letter_id}:{domain}", configured_rate("SIGNATURES_LIMIT_SIGN_DOMAIN"))
+        if result and result.exceeded and not is_allowed_domain(domain):
+            return Signature.HoldReason.DOMAIN_LIMIT
+    return ""
+
+
+def take_email_allowance(*, letter_id: int, email_normalized: str) -> bool:
+    """
+    Count one email to an address about a letter; False once the hard cap is
+    reached, so the form cannot be used to flood a stranger's inbox, from
+    however many IP addresses.
+    """
+    result = hit(
+        "emails-to-address", f"{letter_id}:{email_normalized}", configured_rate("SIGNATURES_LIMIT_EMAILS_PER_ADDRESS")
+    )
+    return result is None or not result.exceeded
+
+
+# --- endpoints that may say "slow down" --------------------------------------
+
+
+def too_many_requests(request: HttpRequest, retry_after: int) -> HttpResponse:
+    response = HttpResponse(
+        render_to_string("signatures/too_many_requests.html", {"retry_after": retry_after}, request=request),
+        status=429,
+    )
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def limit_per_ip(name: str, setting: str, *, methods: Iterable[str] = ("POST",)) -> Callable:
+    """
+    Decorate a view so each client IP gets at most the setting's rate of
+    `methods` requests; past it, 429 with Retry-After. Only for endpoints whose
+    answers reveal nothing about anyone (never the sign form).
+    """
+    methods = frozenset(methods)
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            ip = client_ip(request)
+            if request.method in methods and ip:
+                result = hit(name, ip, configured_rate(setting))
+                if result and result.exceeded and not is_allowed_network(ip):
+                    return too_many_requests(request, result.retry_after)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

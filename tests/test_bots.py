@@ -1,0 +1,80 @@
+"""Bot friction: a honeypot and a minimum fill time; caught submissions store and send nothing, and are counted."""
+
+from __future__ import annotations
+
+import time
+
+import time_machine
+from django.test import TestCase, override_settings
+from django.urls import reverse
+from django.utils import timezone
+
+from signatures import bots
+from signatures.models import CaughtSubmission, OutgoingEmail, Signature
+from tests.factories import form_guard, make_letter, sign_data
+
+
+class SignFormGuardTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.letter = make_letter()
+        cls.url = reverse("signatures:sign", kwargs={"slug": cls.letter.slug})
+        cls.check_email = reverse("signatures:check_email", kwargs={"slug": cls.letter.slug})
+
+    def post(self, **overrides):
+        with self.captureOnCommitCallbacks(execute=True):
+            return self.client.post(self.url, sign_data(self.letter, **overrides))
+
+    def assert_caught(self, response, reason):
+        self.assertRedirects(response, self.check_email)
+        assert not Signature.objects.exists()
+        assert not OutgoingEmail.objects.exists()
+        assert CaughtSubmission.objects.get(letter=self.letter, reason=reason).count == 1
+
+    def test_the_form_carries_a_hidden_honeypot_and_a_signed_stamp(self):
+        page = self.client.get(self.letter.get_absolute_url()).content.decode()
+        assert f'name="{bots.HONEYPOT_FIELD}"' in page
+        assert "<div hidden" in page
+        assert f'name="{bots.STAMP_FIELD}"' in page
+
+    def test_a_person_who_took_their_time_is_signed_up(self):
+        self.assertRedirects(self.post(), self.check_email)
+        assert Signature.objects.count() == 1
+        assert not CaughtSubmission.objects.exists()
+
+    def test_a_filled_honeypot_stores_nothing_sends_nothing_looks_successful_and_is_counted(self):
+        self.assert_caught(self.post(**{bots.HONEYPOT_FIELD: "https://cheap-pills.example"}), "honeypot")
+
+    @override_settings(SIGNATURES_MIN_FILL_SECONDS=5)
+    def test_a_form_sent_faster_than_a_person_can_type_is_caught(self):
+        self.assert_caught(self.post(**form_guard(self.letter, seconds_ago=2)), "too_fast")
+
+    @override_settings(SIGNATURES_MIN_FILL_SECONDS=5)
+    def test_the_minimum_fill_time_is_measured_from_when_the_page_was_drawn(self):
+        with time_machine.travel(timezone.now(), tick=False) as traveller:
+            page = self.client.get(self.letter.get_absolute_url()).content.decode()
+            stamp = page.split(f'name="{bots.STAMP_FIELD}" value="')[1].split('"')[0]
+            traveller.shift(6)
+            self.assertRedirects(self.post(form_stamp=stamp), self.check_email)
+        assert Signature.objects.count() == 1
+
+    def test_a_missing_or_forged_stamp_is_caught(self):
+        self.assert_caught(self.post(form_stamp=None), "bad_stamp")
+        other_letter = make_letter()
+        self.post(**form_guard(other_letter))
+        assert CaughtSubmission.objects.get(reason="bad_stamp").count == 2
+        assert not Signature.objects.exists()
+
+    @override_settings(SIGNATURES_FORM_MAX_AGE_HOURS=1)
+    def test_a_form_left_open_too_long_asks_the_person_to_send_it_again(self):
+        response = self.post(**form_guard(self.letter, seconds_ago=7200))
+        self.assertContains(response, "send it again", status_code=400)
+        assert not Signature.objects.exists()
+        # The form drawn again carries a fresh stamp that works.
+        stamp = response.content.decode().split(f'name="{bots.STAMP_FIELD}" value="')[1].split('"')[0]
+        assert bots.inspect({bots.STAMP_FIELD: stamp}, self.letter.pk, now=time.time() + 60) == bots.HUMAN
+
+    def test_catches_are_tallied_per_letter_day_and_reason(self):
+        for _ in range(3):
+            self.post(**{bots.HONEYPOT_FIELD: "x"})
+        assert CaughtSubmission.objects.get(reason="honeypot").count == 3

@@ -1,0 +1,93 @@
+"""
+No probing: the answer to a sign POST is the same whatever we know about the
+address — new, pending, confirmed, blocked, held, or caught as a bot. The
+difference goes only to the mailbox (within the cap).
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.middleware.csrf import get_token
+from django.test import Client, TestCase, override_settings
+from django.urls import reverse
+
+from signatures.bots import HONEYPOT_FIELD
+from signatures.models import BlockedAddress, BlockedDomain, Signature
+from tests.factories import form_guard, make_letter, make_signature, sign_data
+
+# Headers that carry a per-request value; their presence must still match.
+VARYING_HEADERS = {"x-request-id", "date"}
+
+
+def _normalised(response):
+    body = response.content.decode()
+    body = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', 'name="csrfmiddlewaretoken" value=""', body)
+    headers = {
+        key.lower(): ("*" if key.lower() in VARYING_HEADERS else value) for key, value in response.headers.items()
+    }
+    cookies = sorted((name, morsel["max-age"], morsel["samesite"]) for name, morsel in response.cookies.items())
+    return response.status_code, headers, body, cookies
+
+
+@override_settings(
+    SIGNATURES_LIMIT_SIGN_IP_BURST="0",
+    SIGNATURES_LIMIT_SIGN_IP_SUSTAINED="0",
+    SIGNATURES_LIMIT_SIGN_DOMAIN="2/3600",
+)
+class SignResponseIsTheSameForEveryKindOfSubmissionTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.letter = make_letter()
+        make_signature(cls.letter, Signature.State.SUBMITTED, email="pending@example.org")
+        make_signature(cls.letter, Signature.State.APPROVED, email="signed@example.org")
+        make_signature(cls.letter, Signature.State.CONFIRMED, email="waiting@example.org")
+        BlockedAddress.objects.create(email_normalized="blocked@example.org")
+        BlockedDomain.objects.create(domain="blocked.example")
+
+    def submissions(self):
+        letter = self.letter
+        return {
+            "new": sign_data(letter, email="new@example.org"),
+            "pending": sign_data(letter, email="pending@example.org"),
+            "confirmed (awaiting moderation)": sign_data(letter, email="waiting@example.org"),
+            "approved": sign_data(letter, email="signed@example.org"),
+            "blocked address": sign_data(letter, email="blocked@example.org"),
+            "blocked domain": sign_data(letter, email="someone@blocked.example"),
+            "held (over the domain limit)": sign_data(letter, email="third@held.example"),
+            "honeypot": sign_data(letter, email="bot1@example.org", **{HONEYPOT_FIELD: "http://spam.example"}),
+            "too fast": sign_data(letter, email="bot2@example.org", **form_guard(letter, seconds_ago=0)),
+            "forged stamp": sign_data(letter, email="bot3@example.org", form_stamp="1:2:forged"),
+        }
+
+    def post_as_a_browser(self, data):
+        # A fresh browser each time: a session with a CSRF cookie, as a real visitor has.
+        client = Client(enforce_csrf_checks=True)
+        page = client.get(self.letter.get_absolute_url())
+        token = page.context["csrf_token"] if page.context else get_token(page.wsgi_request)
+        with self.captureOnCommitCallbacks(execute=True):
+            return client.post(
+                reverse("signatures:sign", kwargs={"slug": self.letter.slug}),
+                {**data, "csrfmiddlewaretoken": str(token)},
+                REMOTE_ADDR="203.0.113.7",
+            )
+
+    def test_every_kind_of_submission_gets_the_same_status_headers_body_and_cookies(self):
+        # Fill the domain window so the next one from that domain is held.
+        for n in range(2):
+            self.post_as_a_browser(sign_data(self.letter, email=f"first{n}@held.example"))
+        answers = {kind: _normalised(self.post_as_a_browser(data)) for kind, data in self.submissions().items()}
+        reference = answers["new"]
+        assert reference[0] == 302
+        for kind, answer in answers.items():
+            assert answer == reference, f"a {kind} submission is answered differently"
+        held = Signature.objects.get(email_normalized="third@held.example")
+        assert held.hold_reason == Signature.HoldReason.DOMAIN_LIMIT
+        assert not Signature.objects.filter(email_normalized__in=["blocked@example.org", "bot1@example.org"]).exists()
+
+    def test_the_page_after_the_redirect_is_the_same_too(self):
+        pages = set()
+        for data in self.submissions().values():
+            response = self.post_as_a_browser(data)
+            pages.add(Client().get(response["Location"]).content)
+        assert len(pages) == 1
