@@ -6,12 +6,16 @@ use it as a context manager.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import http.client
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -43,6 +47,8 @@ def production_env(**overrides: str) -> dict[str, str]:
         }
     )
     env.update(overrides)
+    if "STATIC_ROOT" not in env:
+        env["STATIC_ROOT"] = collected_static()
     return env
 
 
@@ -67,6 +73,15 @@ def get(port: int, path: str, *, host: str = "127.0.0.1", headers: Mapping[str, 
         return response.status, response.headers, response.read()
     finally:
         connection.close()
+
+
+@functools.cache
+def collected_static() -> str:
+    """STATIC_ROOT for production processes: collectstatic once per test run (DEBUG=0 needs the manifest)."""
+    static_root = tempfile.mkdtemp(prefix="undersigned-static-")
+    atexit.register(shutil.rmtree, static_root, ignore_errors=True)
+    run_manage("collectstatic", "--no-input", env=production_env(STATIC_ROOT=static_root))
+    return static_root
 
 
 @contextmanager

@@ -1,6 +1,7 @@
 """
 The production configuration, for real: gunicorn from the committed
-gunicorn.conf.py with DEBUG=0, a migrated database and collected static files,
+gunicorn.conf.py with DEBUG=0, a migrated database and static files collected
+into a temporary STATIC_ROOT (tests/live_gunicorn.py),
 answering the letter page, a static file, the probes and the HTTPS rules.
 """
 
@@ -29,12 +30,10 @@ class ProductionSmokeTests(SimpleTestCase):
         tmp = Path(cls._tmp.name)
         cls.env = production_env(
             DATABASE_URL=f"sqlite:///{tmp / 'db.sqlite3'}",
-            STATIC_ROOT=str(tmp / "static"),
             BEHIND_TLS_PROXY="1",
             LOG_FORMAT="json",
         )
         run_manage("migrate", "--no-input", env=cls.env)
-        run_manage("collectstatic", "--no-input", env=cls.env)
         run_manage("create_demo_letter", env=cls.env)
         cls.log_path = tmp / "gunicorn.log"
         cls._server = gunicorn(cls.env, port=free_port(), log_path=cls.log_path)
