@@ -834,6 +834,7 @@ class OutgoingEmail(models.Model):
         ALREADY_SIGNED = "already_signed", _("You have already signed")
         WITHDRAW = "withdraw_signature", _("Withdraw your signature")
         PUBLIC = "signature_public", _("Your signature is public")
+        REVISION_NOTICE = "revision_notice", _("The text you signed has changed")
 
     signature = models.ForeignKey(
         Signature, on_delete=models.CASCADE, related_name="outgoing_emails", verbose_name=_("signature")

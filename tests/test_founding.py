@@ -58,7 +58,7 @@ class InvitationSigningTests(TestCase):
         self.assertContains(page, "The founding letter")
         self.assertContains(page, "Sign as a founding signatory")
         self.assertContains(page, f'action="{invitation_path(self.invitation, "signatures:invitation_sign")}"')
-        assert page["Referrer-Policy"] == "no-referrer"
+        assert page["Referrer-Policy"] == "same-origin"
 
         response = self.sign_through(self.invitation)
         self.assertRedirects(response, invitation_path(self.invitation, "signatures:invitation_check_email"))

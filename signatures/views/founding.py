@@ -22,8 +22,10 @@ from signatures.tokens import invitation_from_token
 
 
 def _no_referrer(response: HttpResponse) -> HttpResponse:
-    # The secret is in the URL: never let it leave in a Referer header.
-    response["Referrer-Policy"] = "no-referrer"
+    # The secret is in the URL: never let it leave for another site in a
+    # Referer header. ("no-referrer" would also blank the Origin of the form's
+    # own POST, which the CSRF check then refuses.)
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
