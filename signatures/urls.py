@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import path
 
 from .views import confirm, exports, founding, health, letters, privacy, signatories, transparency, versions
@@ -29,3 +30,8 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]
+
+if settings.SIGNATURES_BENCH:
+    from .views import bench
+
+    urlpatterns.append(path("bench/baseline/", bench.baseline, name="bench_baseline"))

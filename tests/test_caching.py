@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import re
 
-from django.test import Client, TestCase
+import time_machine
+from django.core import signing
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client, TestCase, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from signatures.models import Signature
-from tests.factories import make_letter, make_signature, sign_data
+from tests.factories import make_letter, make_signature, make_staff, sign_data
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
@@ -92,3 +97,74 @@ class LetterPageIsPrivateTests(TestCase):
         fresh = Client().get(self.letter.get_absolute_url())
         assert "Errol Private" not in fresh.content.decode()
         assert "error-summary" not in fresh.content.decode()
+
+
+LOCAL_CACHE = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "page-cache-tests"},
+    "fallback": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "page-cache-fallback"},
+}
+STAMP = re.compile(r'name="form_stamp" value="([^"]+)"')
+
+
+@override_settings(SIGNATURES_PAGE_CACHE_SECONDS=30, CACHES=LOCAL_CACHE)
+class SharedPageCacheTests(TestCase):
+    """In production the letter page and list pages are kept a few seconds in the shared cache."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.letter = make_letter()
+        make_signature(cls.letter, Signature.State.APPROVED, full_name="Listed Person")
+
+    def setUp(self):
+        cache.clear()
+
+    def test_the_kept_letter_page_gives_each_visitor_their_own_working_token(self):
+        first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+        first_page = first.get(self.letter.get_absolute_url()).content.decode()
+        with self.assertNumQueries(0):
+            second_page = second.get(self.letter.get_absolute_url()).content.decode()
+        first_token, second_token = TOKEN.search(first_page).group(1), TOKEN.search(second_page).group(1)
+        assert first_token != second_token
+        assert first.cookies["csrftoken"].value != second.cookies["csrftoken"].value
+        assert "\x00" not in second_page
+        # Each token works for its visitor only.
+        url = reverse("signatures:sign", kwargs={"slug": self.letter.slug})
+        data = sign_data(self.letter, email="second@example.org")
+        assert first.post(url, {**data, "csrfmiddlewaretoken": second_token}).status_code == 403
+        response = second.post(url, {**data, "csrfmiddlewaretoken": second_token})
+        assert response.status_code in (200, 302)
+
+    def test_the_kept_letter_page_gets_a_fresh_form_stamp_each_visit(self):
+        with time_machine.travel("2026-06-01 12:00:00Z", tick=False):
+            first = Client().get(self.letter.get_absolute_url()).content.decode()
+        with time_machine.travel("2026-06-01 12:00:20Z", tick=False):
+            second = Client().get(self.letter.get_absolute_url()).content.decode()
+        issued = [
+            int(signing.Signer(salt="signatures.bots.form-stamp").unsign(STAMP.search(page).group(1)).split(":")[1])
+            for page in (first, second)
+        ]
+        assert issued[1] - issued[0] == 20
+
+    def test_a_visitor_with_a_session_is_never_served_a_kept_page(self):
+        self.client.get(self.letter.get_absolute_url())
+        self.client.force_login(make_staff())
+        with CaptureQueriesContext(connection) as queries:
+            self.client.get(self.letter.get_absolute_url())
+        assert len(queries) > 0
+
+    def test_form_errors_are_never_kept(self):
+        url = reverse("signatures:sign", kwargs={"slug": self.letter.slug})
+        self.client.post(url, sign_data(self.letter, email="nope", full_name="Errol Private"))
+        page = Client().get(self.letter.get_absolute_url()).content.decode()
+        assert "Errol Private" not in page
+        assert "error-summary" not in page
+
+    def test_the_public_list_is_kept_and_served_without_queries(self):
+        url = reverse("signatures:signatories", kwargs={"slug": self.letter.slug})
+        first = self.client.get(url, {"q": "listed"})
+        with self.assertNumQueries(0):
+            again = Client().get(url, {"q": "listed"})
+        assert again.content == first.content
+        assert "public" in again["Cache-Control"]
+        # Another filter is another page.
+        assert "Listed Person" not in Client().get(url, {"q": "nobody"}).content.decode()

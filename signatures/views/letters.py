@@ -7,7 +7,7 @@ from django.utils import translation
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
-from signatures import outage, services
+from signatures import outage, page_cache, services
 from signatures.caching import make_private
 from signatures.client import client_ip
 from signatures.forms import SignatureForm
@@ -49,8 +49,13 @@ def _render_letter(request: HttpRequest, letter: Letter, form: SignatureForm, *,
 
 @require_GET
 def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    # The viral hour: most visitors get the page kept a few seconds ago, with their own token.
+    cached = page_cache.letter_page_from_cache(request)
+    if cached is not None:
+        return cached
     letter = _letter_or_404(slug)
     response = _render_letter(request, letter, SignatureForm(letter=letter))
+    page_cache.keep_letter_page(request, response, letter_id=letter.pk)
     # Kept in memory so the page still shows text and count if the database goes away.
     outage.remember_letter(letter)
     return response

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 from signatures.caching import public_cache
 from signatures.limits import limit_per_ip
 from signatures.models import Letter, Profession, Signature, SignatureCounter
+from signatures.page_cache import shared_public_page
 from signatures.pagination import Cursor, keyset_page
 from signatures.text import name_key
 
@@ -36,6 +37,7 @@ def _url(**params: str | int | None) -> str:
 
 @limit_per_ip("list-pages", "SIGNATURES_LIMIT_LIST_PAGES_PER_IP", methods=("GET", "HEAD"))
 @require_GET
+@shared_public_page
 @public_cache(max_age=60)
 def signatories(request: HttpRequest, slug: str) -> HttpResponse:
     letter = get_object_or_404(Letter.objects.public(), slug=slug)

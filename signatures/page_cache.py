@@ -1,0 +1,138 @@
+"""
+Rendered pages kept a few seconds in the shared cache (CACHE_URL), so the
+viral hour costs a cache read per visit instead of queries and template work.
+
+`SIGNATURES_PAGE_CACHE_SECONDS` sets how long (0 turns it off: the default in
+development and tests, where a change must show at once).
+
+Only anonymous visits are served from it: a request with a session cookie
+(staff, a flash message) is rendered afresh. Two kinds of page:
+
+- public pages (the signatory list): kept whole, and only when the response
+  was marked public by `caching.public_cache`, so nothing personal is kept;
+- the letter page, whose sign form carries the visitor's CSRF token and a
+  signed stamp of when the form was drawn (`bots.py`). Those two values are
+  cut out before the page is kept, and each visit gets its own new ones, so
+  no two visitors share a token and the fill-time check still counts from
+  this visit. A page whose rendering used anything else personal (a CSP
+  nonce) is not kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.middleware.csrf import get_token
+from django.utils import translation
+
+_CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([A-Za-z0-9]{32,64})"')
+CSRF_PLACEHOLDER = "\x00csrf-token\x00"
+STAMP_PLACEHOLDER = "\x00form-stamp\x00"
+# Headers a view sets that must come back with a kept page; middleware adds the rest on the way out.
+_KEPT_HEADERS = ("Cache-Control", "Content-Security-Policy", "Access-Control-Allow-Origin", "Content-Disposition")
+
+
+def _seconds() -> int:
+    return settings.SIGNATURES_PAGE_CACHE_SECONDS
+
+
+def _cacheable_request(request: HttpRequest) -> bool:
+    return (
+        _seconds() > 0
+        and request.method in ("GET", "HEAD")
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and "messages" not in request.COOKIES
+    )
+
+
+def _key(kind: str, request: HttpRequest) -> str:
+    digest = hashlib.sha256(f"{translation.get_language()}|{request.get_full_path()}".encode()).hexdigest()
+    return f"page:{kind}:{digest}"
+
+
+def _rebuild(entry: dict[str, Any], content: str | bytes) -> HttpResponse:
+    response = HttpResponse(content, content_type=entry["content_type"], status=entry["status"])
+    for header, value in entry["headers"]:
+        response[header] = value
+    if entry.get("xframe_options_exempt"):
+        response.xframe_options_exempt = True
+    return response
+
+
+def _entry(response: HttpResponseBase) -> dict[str, Any]:
+    return {
+        "content_type": response["Content-Type"],
+        "status": response.status_code,
+        "headers": [(header, response[header]) for header in _KEPT_HEADERS if response.has_header(header)],
+        "xframe_options_exempt": getattr(response, "xframe_options_exempt", False),
+    }
+
+
+def _used_csp_nonce(request: HttpRequest) -> bool:
+    # django-csp draws a nonce only when a template asks for one.
+    return bool(getattr(request, "_csp_nonce", None))
+
+
+def shared_public_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Keep a public response whole for SIGNATURES_PAGE_CACHE_SECONDS; serve it to every anonymous visitor."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not _cacheable_request(request):
+            return view(request, *args, **kwargs)
+        key = _key("public", request)
+        entry = cache.get(key)
+        if entry is not None:
+            return _rebuild(entry, entry["content"])
+        response = view(request, *args, **kwargs)
+        cache_control = response.get("Cache-Control", "")
+        if (
+            response.status_code == 200
+            and not response.streaming
+            and "public" in cache_control
+            and "private" not in cache_control
+            and not response.cookies
+            and not _used_csp_nonce(request)
+        ):
+            cache.set(key, {**_entry(response), "content": response.content}, _seconds())
+        return response
+
+    return wrapped
+
+
+def letter_page_from_cache(request: HttpRequest) -> HttpResponse | None:
+    """The kept letter page with this visitor's own CSRF token and form stamp, or None."""
+    if not _cacheable_request(request):
+        return None
+    entry = cache.get(_key("letter", request))
+    if entry is None:
+        return None
+    from .bots import make_form_stamp
+
+    content = entry["content"].replace(CSRF_PLACEHOLDER, get_token(request))
+    content = content.replace(STAMP_PLACEHOLDER, make_form_stamp(entry["letter_id"]))
+    return _rebuild(entry, content)
+
+
+def keep_letter_page(request: HttpRequest, response: HttpResponseBase, *, letter_id: int) -> None:
+    """Keep a freshly drawn letter page, its visitor's token and form stamp cut out."""
+    if not _cacheable_request(request) or response.status_code != 200 or _used_csp_nonce(request):
+        return
+    from .bots import STAMP_FIELD
+
+    content = response.content.decode(response.charset)
+    # Tokens are masked afresh each time one is asked for: several forms, several tokens.
+    for token in set(_CSRF_INPUT.findall(content)):
+        content = content.replace(token, CSRF_PLACEHOLDER)
+    stamp_input = re.compile(rf'name="{re.escape(STAMP_FIELD)}" value="([^"]+)"')
+    for stamp in set(stamp_input.findall(content)):
+        content = content.replace(stamp, STAMP_PLACEHOLDER)
+    entry = {**_entry(response), "content": content, "letter_id": letter_id}
+    cache.set(_key("letter", request), entry, _seconds())
