@@ -452,10 +452,11 @@ class Signature(models.Model):
             models.Index(fields=["letter", "state", "confirmed_at", "id"], name="signature_letter_queue_idx"),
             models.Index(fields=["created_at", "id"], name="signature_created_idx"),
             models.Index(fields=["letter", "created_at"], name="signature_letter_created_idx"),
+            # Held = confirmed with a hold reason: the "held for review" queue, oldest first.
             models.Index(
-                fields=["hold_reason", "confirmed_at", "id"],
-                condition=~Q(hold_reason=""),
-                name="signature_held_idx",
+                fields=["confirmed_at", "id"],
+                condition=Q(state="confirmed") & ~Q(hold_reason=""),
+                name="signature_held_queue_idx",
             ),
             models.Index(fields=["created_at", "id"], condition=Q(is_verified=True), name="signature_verified_idx"),
             models.Index(fields=["created_at", "id"], condition=Q(is_notable=True), name="signature_notable_idx"),

@@ -61,7 +61,7 @@ def signatures_per_day(letter: Letter, *, days: int = DAYS_SHOWN) -> list[tuple[
         .order_by()
         .annotate(day=TruncDate("created_at"))
         .values("day")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))  # COUNT(*): an index-only scan of (letter, created_at)
         .values_list("day", "n")
     )
     by_day = dict(rows)
