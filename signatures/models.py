@@ -95,6 +95,12 @@ class Letter(models.Model):
         help_text=_("For example: handed to the minister's office; sent by registered post."),
     )
     delivered_count = models.PositiveIntegerField(_("count at delivery"), null=True, blank=True, editable=False)
+    version_count = models.PositiveIntegerField(
+        _("published versions"),
+        default=0,
+        editable=False,
+        help_text=_("Kept with each publication, so public pages know without a query whether the text was revised."),
+    )
     delivered_version = models.ForeignKey(
         "LetterVersion",
         on_delete=models.PROTECT,
@@ -128,6 +134,10 @@ class Letter(models.Model):
             raise ValueError("A translated copy of a letter is for display only.")
         self.body_html = render_markdown(self.body)
         self.verification_html = render_markdown(self.verification_text)
+        if self.pk and not kwargs.get("update_fields"):
+            # Only publishing a version changes this; a copy loaded earlier must not undo it.
+            stored = Letter.objects.filter(pk=self.pk).values_list("version_count", flat=True).first()
+            self.version_count = stored if stored is not None else self.version_count
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
@@ -151,12 +161,14 @@ class Letter(models.Model):
     @cached_property
     def version_numbers(self) -> dict[int, int]:
         """{version id: number}, one small query however many signatories a page shows."""
-        return dict(self.versions.values_list("pk", "number"))
+        if self.version_count < 2:
+            return {}
+        return dict(self.versions.order_by().values_list("pk", "number"))
 
     @property
     def published_body_html(self) -> str:
         """The text signers see: the latest published version, not later unpublished edits."""
-        version = None if self.is_translation else self.current_version
+        version = None if self.is_translation or not self.version_count else self.current_version
         return version.body_html if version else self.body_html
 
     @property

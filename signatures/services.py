@@ -615,7 +615,10 @@ def _publish_version(letter: Letter, *, is_major: bool, note: str, by: AbstractB
         change_note=note[:500],
         published_by=by,
     )
+    Letter.objects.filter(pk=letter.pk).update(version_count=version.number)
+    letter.version_count = version.number
     letter.__dict__.pop("current_version", None)
+    letter.__dict__.pop("version_numbers", None)
     return version
 
 

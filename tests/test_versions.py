@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
-from django.test import TestCase
+from django.test import TestCase, override_settings
 from django.urls import reverse
 
 from signatures import services
@@ -251,3 +251,36 @@ class ChangesLogTests(TestCase):
         services.ensure_letter_version(letter=letter)
         assert self.client.get(reverse("signatures:letter_versions", args=[letter.slug])).status_code == 404
         assert self.client.get(reverse("signatures:letter_version", args=[letter.slug, 1])).status_code == 404
+
+
+LOCAL_CACHE = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "versions-queries"},
+    "fallback": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "versions-queries-fb"},
+}
+
+
+# A process-local cache, so only the page's own database queries are counted.
+@override_settings(CACHES=LOCAL_CACHE)
+class VersionLabelCostTests(TestCase):
+    def test_the_list_of_an_unrevised_letter_costs_no_extra_query(self):
+        letter = make_letter()
+        version = services.ensure_letter_version(letter=letter)
+        for _ in range(3):
+            make_signature(letter, Signature.State.APPROVED, version=version)
+        url = reverse("signatures:signatories", kwargs={"slug": letter.slug})
+        self.client.get(url)
+        with self.assertNumQueries(4):  # letter, professions, counters, one page of rows
+            page = self.client.get(url)
+        self.assertNotContains(page, "signed text v")
+
+    def test_a_revised_letter_adds_one_small_query_for_the_version_labels(self):
+        letter = make_letter(body="One.")
+        first = services.ensure_letter_version(letter=letter)
+        make_signature(letter, Signature.State.APPROVED, version=first)
+        edit_text(letter, "Two.")
+        services.publish_letter_version(letter=letter, is_major=False)
+        url = reverse("signatures:signatories", kwargs={"slug": letter.slug})
+        self.client.get(url)
+        with self.assertNumQueries(5):
+            page = self.client.get(url)
+        self.assertContains(page, "signed text v1")

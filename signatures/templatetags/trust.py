@@ -12,9 +12,7 @@ register = template.Library()
 @register.simple_tag
 def signed_version(letter: Letter | None, signature: Signature) -> int | None:
     """The number of the version this person signed, once the letter has more than one (else None)."""
-    if letter is None or not signature.version_id:
+    # No query for a letter whose text was never revised: the count is on the letter row.
+    if letter is None or not signature.version_id or letter.version_count < 2:
         return None
-    numbers = letter.version_numbers
-    if len(numbers) < 2:
-        return None
-    return numbers.get(signature.version_id)
+    return letter.version_numbers.get(signature.version_id)
