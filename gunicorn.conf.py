@@ -10,6 +10,13 @@ from __future__ import annotations
 
 import os
 
+import environ
+
+# The same settings file Django reads (a `.env` beside this file, if any), so
+# LOG_FORMAT or WEB_CONCURRENCY there apply to gunicorn too; real environment
+# variables win.
+environ.Env.read_env(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".env"), overwrite=False)
+
 
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()

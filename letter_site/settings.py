@@ -110,7 +110,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _db_options.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
     # A statement timeout for web requests: gunicorn.conf.py sets one by default,
     # manage.py (migrations, the worker) runs without unless the environment says.
-    DATABASE_STATEMENT_TIMEOUT_MS = env.int("DATABASE_STATEMENT_TIMEOUT_MS", default=0)
+    DATABASE_STATEMENT_TIMEOUT_MS = int(env.str("DATABASE_STATEMENT_TIMEOUT_MS", default="") or 0)
     if DATABASE_STATEMENT_TIMEOUT_MS:
         _db_options["options"] = (
             f"{_db_options.get('options', '')} -c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}".strip()

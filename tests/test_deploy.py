@@ -4,20 +4,30 @@ steps, docker-compose.yml is valid Compose, and gunicorn.conf.py says what the
 README promises. (No Docker engine here: the image itself is built elsewhere.)
 """
 
+# This file runs the deployment tools as a deployer would: fixed commands, ours.
+# ruff: noqa: S602, S603, S607
+
 from __future__ import annotations
 
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
+import urllib.parse
 from importlib import resources
 from pathlib import Path
-from unittest import mock
+from unittest import mock, skipUnless
 
 import jsonschema
 import yaml
-from django.test import SimpleTestCase
+from django.db import connection
+from django.test import SimpleTestCase, TransactionTestCase
+
+from signatures.models import Signature
+from tests.factories import make_letter, make_signature
 
 ROOT = Path(__file__).resolve().parent.parent
 HADOLINT = Path(sys.executable).with_name("hadolint")
@@ -41,7 +51,7 @@ def load_compose() -> dict:
 
 class DockerfileTests(SimpleTestCase):
     def test_hadolint_finds_nothing(self):
-        result = subprocess.run(  # noqa: S603 (hadolint from requirements-dev.txt)
+        result = subprocess.run(
             [str(HADOLINT), "--failure-threshold", "style", "Dockerfile"],
             cwd=ROOT,
             capture_output=True,
@@ -54,7 +64,7 @@ class DockerfileTests(SimpleTestCase):
 
     def test_hadolint_would_catch_a_bad_instruction(self):
         bad = (ROOT / "Dockerfile").read_text() + "\nRUN apt-get install curl\n"
-        result = subprocess.run(  # noqa: S603
+        result = subprocess.run(
             [str(HADOLINT), "-"], input=bad, capture_output=True, text=True, timeout=60, check=False
         )
         assert result.returncode != 0
@@ -83,7 +93,7 @@ class ImageRecipeTests(SimpleTestCase):
         recipe = ROOT / ".ci" / "image-recipe"
         assert os.access(recipe, os.X_OK)
         assert re.search(r"^\.ci/image-recipe$", (ROOT / ".ci" / "run").read_text(), flags=re.MULTILINE)
-        subprocess.run(["bash", "-n", str(recipe)], check=True, timeout=10)  # noqa: S603, S607
+        subprocess.run(["bash", "-n", str(recipe)], check=True, timeout=10)
 
     def test_the_recipe_runs_the_dockerfiles_build_steps(self):
         recipe = (ROOT / ".ci" / "image-recipe").read_text()
@@ -181,3 +191,145 @@ class GunicornConfigTests(SimpleTestCase):
     def test_web_requests_get_a_statement_timeout_by_default(self):
         assert load_gunicorn_config()["_statement_timeout"] == "10000"
         assert load_gunicorn_config(DATABASE_STATEMENT_TIMEOUT_MS="2500")["_statement_timeout"] == "2500"
+
+
+def deploy_section() -> str:
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("\n## Deploy\n")
+    end = readme.index("\n## ", start + 1)
+    return readme[start:end]
+
+
+def deploy_commands() -> list[str]:
+    commands = []
+    for block in re.findall(r"```sh\n(.*?)```", deploy_section(), flags=re.DOTALL):
+        commands += [line.strip() for line in block.splitlines() if line.strip()]
+    return commands
+
+
+# Every command in the README's Deploy section, and where it is run. Docker
+# commands cannot run here (no engine): they are checked against
+# docker-compose.yml and Django's commands instead.
+WHERE_RUN = [
+    (r"^git (clone \S+ && cd undersigned|pull)$", "getting the code: not a deployment step"),
+    (r"^cp deploy/production\.env\.example \.env$", "test_readme_setup_commands_run"),
+    (r"^chmod 600 \.env$", "test_readme_setup_commands_run"),
+    (r'^python3 -c "import secrets; print\(secrets\.token_urlsafe\(50\)\)"$', "test_readme_setup_commands_run"),
+    (r"^openssl rand -hex 24$", "test_readme_setup_commands_run"),
+    (r"^docker compose ", "test_docker_compose_commands_name_real_services_and_commands"),
+    (r"^curl -fsS http://127\.0\.0\.1:8000/readyz$", "tests/test_production_smoke.py (/readyz)"),
+    (r'^pg_dump --format=custom --file=undersigned\.dump "\$DATABASE_URL"$', "BackupRestoreTests"),
+    (r'^pg_restore --clean --if-exists --no-owner --dbname="\$DATABASE_URL" undersigned\.dump$', "BackupRestoreTests"),
+    (r"^python3 -m venv venv$", ".ci/image-recipe"),
+    (r"^venv/bin/pip install -r requirements\.txt$", ".ci/image-recipe"),
+    (r"^venv/bin/python manage\.py compilemessages$", ".ci/image-recipe"),
+    (r"^venv/bin/python manage\.py collectstatic --no-input$", ".ci/image-recipe and tests/live_gunicorn.py"),
+    (r"^venv/bin/python manage\.py check --deploy --fail-level WARNING$", ".ci/image-recipe"),
+    (r"^venv/bin/python manage\.py migrate --no-input$", "tests/test_production_smoke.py"),
+    (r"^venv/bin/gunicorn --config gunicorn\.conf\.py letter_site\.wsgi$", "tests/test_production_smoke.py"),
+    (r"^venv/bin/python manage\.py db_worker$", "tests/test_production_smoke.py"),
+]
+
+
+class ReadmeDeployTests(SimpleTestCase):
+    def test_every_deploy_command_is_run_in_ci_or_by_the_tests(self):
+        commands = deploy_commands()
+        assert len(commands) > 15
+        unaccounted = [command for command in commands if not any(re.search(p, command) for p, _ in WHERE_RUN)]
+        assert unaccounted == [], "add each new Deploy command to CI or a test, then to WHERE_RUN"
+
+    def test_readme_setup_commands_run(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run(["cp", str(ROOT / "deploy" / "production.env.example"), ".env"], cwd=tmp, check=True)
+            subprocess.run(["chmod", "600", ".env"], cwd=tmp, check=True)
+            assert (Path(tmp) / ".env").stat().st_mode & 0o777 == 0o600
+        secret = subprocess.run(
+            [sys.executable, "-c", "import secrets; print(secrets.token_urlsafe(50))"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        assert len(secret) >= 50
+        if shutil.which("openssl"):
+            password = subprocess.run(
+                ["openssl", "rand", "-hex", "24"], capture_output=True, text=True, check=True
+            ).stdout.strip()
+            assert re.fullmatch(r"[0-9a-f]{48}", password), "letters and digits only: it goes into a URL"
+
+    def test_docker_compose_commands_name_real_services_and_commands(self):
+        from django.core.management import get_commands
+
+        services = set(load_compose()["services"])
+        for command in deploy_commands():
+            if not command.startswith("docker compose "):
+                continue
+            words = command.split()
+            verb = words[2]
+            assert verb in {"up", "ps", "run", "exec", "logs", "stop"}, command
+            if verb in {"run", "exec"}:
+                service = next(word for word in words[3:] if not word.startswith("-"))
+                assert service in services, command
+                if "manage.py" in words:
+                    assert words[words.index("manage.py") + 1] in get_commands(), command
+            for scale in re.findall(r"--scale (\w+)=\d+", command):
+                assert scale in services, command
+        for service in re.findall(r"docker compose (?:stop|logs) ([\w ]+)", deploy_section()):
+            assert set(service.split()) <= services, service
+
+    def test_the_caddy_example_proxies_to_the_published_port(self):
+        caddyfile = (ROOT / "deploy" / "Caddyfile").read_text()
+        assert "reverse_proxy 127.0.0.1:8000" in caddyfile
+        assert "127.0.0.1}:${WEB_PORT:-8000}:8000" in (ROOT / "docker-compose.yml").read_text()
+
+
+@skipUnless(connection.vendor == "postgresql", "pg_dump and pg_restore need PostgreSQL")
+class BackupRestoreTests(TransactionTestCase):
+    """The README's backup and restore commands, run as written against a real database."""
+
+    def database_url(self, name: str) -> str:
+        db = connection.settings_dict
+        user = urllib.parse.quote(db["USER"] or "postgres")
+        password = f":{urllib.parse.quote(db['PASSWORD'])}" if db["PASSWORD"] else ""
+        return f"postgres://{user}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{name}"
+
+    def run_readme_command(self, command: str, database_url: str, cwd: str) -> None:
+        subprocess.run(
+            command, shell=True, cwd=cwd, env={**os.environ, "DATABASE_URL": database_url}, check=True, timeout=60
+        )
+
+    def test_a_dump_restores_into_an_empty_and_into_a_used_database(self):
+        letter = make_letter(title="Backed up")
+        make_signature(letter, Signature.State.APPROVED, full_name="Kept Safe")
+        readme = deploy_section()
+        dump = re.search(r'^pg_dump .*"\$DATABASE_URL"$', readme, flags=re.MULTILINE).group(0)
+        restore = re.search(r"^pg_restore .*undersigned\.dump$", readme, flags=re.MULTILINE).group(0)
+        scratch = f"{connection.settings_dict['NAME']}_restore"
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
+            cursor.execute(f'CREATE DATABASE "{scratch}"')
+        self.addCleanup(self.drop_database, scratch)
+
+        with tempfile.TemporaryDirectory() as tmp:
+            self.run_readme_command(dump, self.database_url(connection.settings_dict["NAME"]), tmp)
+            for _time in range(2):  # into an empty database, then over the restored one (--clean)
+                self.run_readme_command(restore, self.database_url(scratch), tmp)
+                restored = subprocess.run(
+                    [
+                        "psql",
+                        "--tuples-only",
+                        "--no-align",
+                        "--dbname",
+                        self.database_url(scratch),
+                        "--command",
+                        "SELECT full_name FROM signatures_signature",
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    timeout=30,
+                ).stdout.split("\n")
+                assert "Kept Safe" in restored
+
+    def drop_database(self, name: str) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')

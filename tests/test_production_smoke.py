@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+import pytest
 from django.test import SimpleTestCase
 
 from tests.live_gunicorn import ROOT, free_port, get, gunicorn, production_env, run_manage
@@ -35,6 +37,17 @@ class ProductionSmokeTests(SimpleTestCase):
         )
         run_manage("migrate", "--no-input", env=cls.env)
         run_manage("create_demo_letter", env=cls.env)
+        # README, Deploy: the first organizer account (here without prompts).
+        run_manage(
+            "createsuperuser",
+            "--no-input",
+            env={
+                **cls.env,
+                "DJANGO_SUPERUSER_USERNAME": "organizer",
+                "DJANGO_SUPERUSER_EMAIL": "organizer@example.org",
+                "DJANGO_SUPERUSER_PASSWORD": "a-long-smoke-test-password",
+            },
+        )
         cls.log_path = tmp / "gunicorn.log"
         cls._server = gunicorn(cls.env, port=free_port(), log_path=cls.log_path)
         cls.port = cls._server.__enter__()
@@ -120,3 +133,29 @@ class ProductionSmokeTests(SimpleTestCase):
                 if entry["logger"] == "gunicorn.access":
                     access_lines.append(entry)
         assert any(entry.get("request_id") == "smoke-abc-123" and entry["status"] == 200 for entry in access_lines)
+
+    def test_the_email_worker_runs_until_told_to_stop(self):
+        worker = subprocess.Popen(
+            [sys.executable, "manage.py", "db_worker"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            with pytest.raises(subprocess.TimeoutExpired):
+                worker.wait(timeout=3)  # still running: it found the queue and waits for work
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            output = worker.communicate(timeout=15)[0]
+        assert worker.returncode == 0, output
+        assert "Traceback" not in output
+
+    def test_letter_stats_prints_counts_and_queue_health(self):
+        output = run_manage("letter_stats", env=self.env).stdout
+        assert "our-work-is-not-your-training-data" in output
+        assert "queue" in output
+        report = json.loads(run_manage("letter_stats", "--json", env=self.env).stdout)
+        assert report["letters"][0]["public"] >= 0
+        assert "emails" in report["queue"] or "tasks" in report["queue"]
