@@ -259,24 +259,32 @@ class LetterTrustAdminMixin:
         if formset.model is not Invitation:
             super().save_formset(request, form, formset, change)
             return
+        # Invitations are made by the service (it draws the secret's nonce),
+        # and "deleting" one revokes it: who was invited stays on record.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        deleted = set(formset.deleted_forms)
         for inline_form in formset.forms:
-            if not inline_form.has_changed() or inline_form in formset.deleted_forms:
+            instance = inline_form.instance
+            if inline_form in deleted:
+                if instance.pk:
+                    services.revoke_invitations(invitation_ids=[instance.pk])
+                    formset.changed_objects.append((instance, ["revoked_at"]))
+                continue
+            if not inline_form.has_changed():
                 continue
             data = inline_form.cleaned_data
-            if inline_form.instance.pk is None:
-                services.create_invitation(
+            if instance.pk is None:
+                created = services.create_invitation(
                     letter=form.instance,
                     label=data["label"],
                     max_uses=data.get("max_uses"),
                     expires_at=data.get("expires_at"),
                     created_by=request.user,
                 )
+                formset.new_objects.append(created)
             else:
-                inline_form.instance.save()
-        for deleted in formset.deleted_forms:
-            if deleted.instance.pk:
-                # Deleting a link revokes it: the record of who was invited stays.
-                services.revoke_invitations(invitation_ids=[deleted.instance.pk])
+                inline_form.save()
+                formset.changed_objects.append((instance, inline_form.changed_data))
 
     # --- the revision form ---------------------------------------------------
 

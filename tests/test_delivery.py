@@ -17,6 +17,7 @@ from signatures import services
 from signatures.models import Letter, Profession, Signature
 from signatures.tokens import Purpose, make_token
 from tests.factories import make_letter, make_signature, make_staff
+from tests.letter_admin import save_letter
 
 State = Signature.State
 
@@ -107,3 +108,24 @@ class DeliveryDocumentTests(TestCase):
         Profession.objects.create(letter=self.letter, name="Editor", position=5)
         self.client.force_login(self.organizer)
         assert self.names_on(self.client.get(self.url)) == self.listed
+
+
+class DeliveryInTheAdminTests(TestCase):
+    def test_saving_the_delivery_fields_records_the_count_and_the_version(self):
+        letter = make_letter()
+        make_signature(letter, State.APPROVED)
+        make_signature(letter, State.APPROVED, wants_listing=False)
+        self.client.force_login(make_staff())
+        response = save_letter(
+            self.client,
+            letter.pk,
+            delivered_at_0="2026-11-20",
+            delivered_at_1="10:30:00",
+            delivered_how="Handed over at the ministry",
+        )
+        assert response.status_code == 302, response.context["adminform"].form.errors
+        letter.refresh_from_db()
+        assert letter.delivered_how == "Handed over at the ministry"
+        assert letter.delivered_count == 2
+        assert letter.delivered_version.number == 1
+        assert self.client.get(reverse("signatures:delivery", args=[letter.slug])).status_code == 200

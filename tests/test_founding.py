@@ -20,6 +20,7 @@ from signatures.models import Invitation, Letter, Signature
 from signatures.tokens import make_invitation_token
 from tests.factories import make_letter, make_signature, make_staff, sign_data
 from tests.helpers import path_of_link
+from tests.letter_admin import change_form_data, save_letter
 
 
 def invitation_path(invitation: Invitation, name: str = "signatures:invitation") -> str:
@@ -226,3 +227,35 @@ class FoundingAdminTests(TestCase):
         assert self.letter.status == Letter.Status.OPEN
         self.client.logout()
         assert self.client.get(self.letter.get_absolute_url()).status_code == 200
+
+
+class FoundingInTheLetterAdminTests(TestCase):
+    def setUp(self):
+        self.organizer = make_staff()
+        self.client.force_login(self.organizer)
+
+    def test_making_a_letter_founding_publishes_its_first_text(self):
+        letter = make_letter(status=Letter.Status.DRAFT)
+        response = save_letter(self.client, letter.pk, status=Letter.Status.FOUNDING)
+        assert response.status_code == 302, response.context["adminform"].form.errors
+        assert letter.versions.count() == 1
+
+    def test_invitations_are_added_and_revoked_from_the_letter_page(self):
+        letter = make_letter(status=Letter.Status.FOUNDING)
+        data = change_form_data(self.client, letter.pk)
+        data.update({"invitations-0-label": "Agnès", "invitations-0-max_uses": "1", "invitations-TOTAL_FORMS": "1"})
+        response = self.client.post(reverse("admin:signatures_letter_change", args=[letter.pk]), data)
+        assert response.status_code == 302
+        invitation = Invitation.objects.get()
+        assert invitation.created_by == self.organizer
+        assert invitation.max_uses == 1
+        page = self.client.get(reverse("admin:signatures_letter_change", args=[letter.pk]))
+        self.assertContains(page, make_invitation_token(invitation))
+
+        data = change_form_data(self.client, letter.pk)
+        data["invitations-0-DELETE"] = "on"
+        self.client.post(reverse("admin:signatures_letter_change", args=[letter.pk]), data)
+        invitation.refresh_from_db()
+        assert invitation.revoked_at is not None
+        self.client.logout()
+        assert self.client.get(invitation_path(invitation)).status_code == 404
