@@ -5,7 +5,7 @@ Django logs request paths ("Bad Request: /confirm/<token>/"), and a path
 reached by an emailed link carries a token that acts for its owner. Email
 addresses are personal data. `RedactSecretsFilter`, on every handler in
 LOGGING, rewrites each record's message before it is written: tokens in
-`/confirm/…/` and `/withdraw/…/` paths, and anything shaped like an email
+`/confirm/…/`, `/withdraw/…/`, `/reaffirm/…/` and `/invitation/…/` paths, and anything shaped like an email
 address, are replaced. It imports nothing from Django, so gunicorn can load it
 too.
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 
-_TOKEN_IN_PATH = re.compile(r"(/(?:confirm|withdraw)/)[^/\s?#\"']+")
+_TOKEN_IN_PATH = re.compile(r"(/(?:confirm|withdraw|reaffirm|invitation)/)[^/\s?#\"']+")
 _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 
 

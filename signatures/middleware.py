@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 # Paths reached by an emailed token: never cached, never indexed.
-TOKEN_PATH_PREFIXES = ("/confirm/", "/withdraw/")
+TOKEN_PATH_PREFIXES = ("/confirm/", "/withdraw/", "/reaffirm/", "/invitation/")
 
 
 def _is_utf8(raw: bytes) -> bool:

@@ -1031,7 +1031,9 @@ class PrivacyNotice(models.Model):
     body = models.TextField(_("body"), help_text=_("Markdown. Raw HTML is removed when the notice is shown."))
     body_html = models.TextField(_("body (rendered)"), editable=False, default="")
     version = models.CharField(
-        _("version"), max_length=20, help_text=_("Recorded with each signature, e.g. 2026-11. Change it when you edit.")
+        _("version"),
+        max_length=20,
+        help_text=_("Recorded with each signature, e.g. 2026-11. Change it when you edit."),
     )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -773,9 +773,9 @@ def erase_address(*, email: str) -> dict[str, int]:
     erased: Counter[str] = Counter()
     if not address:
         return {}
-    signatures = list(
-        Signature.objects.select_for_update().filter(email_normalized=address).order_by("pk")
-    ) + list(Signature.objects.select_for_update().filter(email__iexact=address).exclude(email_normalized=address))
+    locked = Signature.objects.select_for_update().order_by("pk")
+    # The typed address too, in case an older normalisation left it apart.
+    signatures = list(locked.filter(Q(email_normalized=address) | Q(email__iexact=address)))
     for signature in signatures:
         keys_before = counter_keys(signature)
         letter_id = signature.letter_id

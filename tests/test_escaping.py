@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from signatures.models import Signature
 from signatures.tokens import Purpose, make_token
-from tests.factories import make_letter, make_signature, make_staff
+from tests.factories import form_guard, make_letter, make_signature, make_staff
 
 HOSTILE_NAME = "<img src=x onerror=alert(1)>"
 
@@ -71,6 +71,7 @@ class HostileNameTests(TestCase):
             "email": "hostile@example.org",
             "profession": str(self.letter.professions.first().pk),
         }
+            **form_guard(self.letter),
         with self.captureOnCommitCallbacks(execute=True):
             self.client.post(url, data)
         [message] = mail.outbox
@@ -81,7 +82,12 @@ class HostileNameTests(TestCase):
     def test_sql_looking_input_is_stored_verbatim(self):
         url = reverse("signatures:sign", kwargs={"slug": self.letter.slug})
         name = "Robert'); DROP TABLE signatures_signature;--"
-        data = {"full_name": name, "email": "bobby@example.org", "profession": str(self.letter.professions.first().pk)}
+        data = {
+            "full_name": name,
+            "email": "bobby@example.org",
+            "profession": str(self.letter.professions.first().pk),
+            **form_guard(self.letter),
+        }
         with self.captureOnCommitCallbacks(execute=True):
             self.client.post(url, data)
         assert Signature.objects.filter(full_name=name).exists()

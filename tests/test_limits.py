@@ -46,7 +46,22 @@ ONLY_DOMAIN = {
 }
 
 
-class SignAs:
+class FrozenAtWindowStart:
+    """
+    Windows are fixed (aligned to multiples of their length), so each test
+    starts just after the hour turns, with the clock stopped: no window ends
+    in the middle of a test unless the test moves the clock itself.
+    """
+
+    def setUp(self):
+        super().setUp()
+        start = int(time.time() // 3600 + 1) * 3600 + 5
+        traveller = time_machine.travel(start, tick=False)
+        self.clock = traveller.start()
+        self.addCleanup(traveller.stop)
+
+
+class SignAs(FrozenAtWindowStart):
     """Sign the way a browser does, from a given IP address, in one of several sessions."""
 
     def sign(self, email, *, ip="203.0.113.7", client=None, letter=None, **headers):
@@ -89,22 +104,18 @@ class PerIpLimitTests(SignAs, TestCase):
 
     @override_settings(**ONLY_IP_BURST)
     def test_the_burst_limit_holds_from_its_threshold_across_sessions_and_resets_after_its_window(self):
-        with time_machine.travel(timezone.now(), tick=False) as traveller:
-            sessions = [Client(), Client()]
-            assert self.hold_reasons(4, clients=sessions) == ["", "", "", "ip_limit"]
-            traveller.shift(61)
-            assert self.hold_reasons(1, prefix="later", clients=sessions) == [""]
+        sessions = [Client(), Client()]
+        assert self.hold_reasons(4, clients=sessions) == ["", "", "", "ip_limit"]
+        self.clock.shift(61)
+        assert self.hold_reasons(1, prefix="later", clients=sessions) == [""]
 
     @override_settings(**ONLY_IP_SUSTAINED)
     def test_the_sustained_limit_holds_from_its_threshold_and_resets_after_its_window(self):
-        # Windows are fixed: start just after one opens.
-        window_start = int(time.time() // 3600 + 1) * 3600
-        with time_machine.travel(window_start + 10, tick=False) as traveller:
-            assert self.hold_reasons(5, clients=[Client(), Client()]) == ["", "", "", "", "ip_limit"]
-            traveller.shift(1800)
-            assert self.hold_reasons(1, prefix="half") == ["ip_limit"]
-            traveller.shift(1800)
-            assert self.hold_reasons(1, prefix="next") == [""]
+        assert self.hold_reasons(5, clients=[Client(), Client()]) == ["", "", "", "", "ip_limit"]
+        self.clock.shift(1800)
+        assert self.hold_reasons(1, prefix="half") == ["ip_limit"]
+        self.clock.shift(1800)
+        assert self.hold_reasons(1, prefix="next") == [""]
 
     @override_settings(**ONLY_IP_BURST)
     def test_limits_are_per_letter(self):
@@ -166,12 +177,11 @@ class PerDomainLimitTests(SignAs, TestCase):
 
     @override_settings(**ONLY_DOMAIN)
     def test_the_domain_limit_holds_from_its_threshold_from_any_ip_and_resets_after_its_window(self):
-        with time_machine.travel(timezone.now(), tick=False) as traveller:
-            ips = ["198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4"]
-            reasons = self.hold_reasons(4, domain="bots.example", ips=ips, clients=[Client(), Client()])
-            assert reasons == ["", "", "", "domain_limit"]
-            traveller.shift(3601)
-            assert self.hold_reasons(1, prefix="later", domain="bots.example") == [""]
+        ips = ["198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4"]
+        reasons = self.hold_reasons(4, domain="bots.example", ips=ips, clients=[Client(), Client()])
+        assert reasons == ["", "", "", "domain_limit"]
+        self.clock.shift(3601)
+        assert self.hold_reasons(1, prefix="later", domain="bots.example") == [""]
 
     @override_settings(**ONLY_DOMAIN)
     def test_big_shared_mail_providers_are_not_limited_per_domain(self):
@@ -205,18 +215,17 @@ class EmailCapTests(SignAs, TestCase):
         assert self.emails_to("signed@example.org") == 3
 
     def test_the_cap_resets_after_its_window_and_is_per_letter(self):
-        with time_machine.travel(timezone.now(), tick=False) as traveller:
-            for _ in range(4):
-                self.sign("again@example.org")
-            assert self.emails_to("again@example.org") == 3
-            self.sign("again@example.org", letter=make_letter())
-            assert self.emails_to("again@example.org") == 4
-            traveller.shift(86401)
+        for _ in range(4):
             self.sign("again@example.org")
-            assert self.emails_to("again@example.org") == 5
+        assert self.emails_to("again@example.org") == 3
+        self.sign("again@example.org", letter=make_letter())
+        assert self.emails_to("again@example.org") == 4
+        self.clock.shift(86401)
+        self.sign("again@example.org")
+        assert self.emails_to("again@example.org") == 5
 
 
-class TooManyRequestsTests(TestCase):
+class TooManyRequestsTests(FrozenAtWindowStart, TestCase):
     @classmethod
     def setUpTestData(cls):
         cls.letter = make_letter()
@@ -237,14 +246,13 @@ class TooManyRequestsTests(TestCase):
     @override_settings(SIGNATURES_LIMIT_LIST_PAGES_PER_IP="5/60")
     def test_scraping_the_list_gets_429_with_retry_after_then_recovers(self):
         url = reverse("signatures:signatories", kwargs={"slug": self.letter.slug})
-        with time_machine.travel(timezone.now(), tick=False) as traveller:
-            assert {self.client.get(url, REMOTE_ADDR="198.51.100.1").status_code for _ in range(5)} == {200}
-            response = self.client.get(url, REMOTE_ADDR="198.51.100.1")
-            assert response.status_code == 429
-            assert "Retry-After" in response
-            assert "public" not in response.get("Cache-Control", "")
-            traveller.shift(61)
-            assert self.client.get(url, REMOTE_ADDR="198.51.100.1").status_code == 200
+        assert {self.client.get(url, REMOTE_ADDR="198.51.100.1").status_code for _ in range(5)} == {200}
+        response = self.client.get(url, REMOTE_ADDR="198.51.100.1")
+        assert response.status_code == 429
+        assert "Retry-After" in response
+        assert "public" not in response.get("Cache-Control", "")
+        self.clock.shift(61)
+        assert self.client.get(url, REMOTE_ADDR="198.51.100.1").status_code == 200
 
     @override_settings(SIGNATURES_LIMIT_LIST_PAGES_PER_IP="1/60", SIGNATURES_LIMIT_TOKEN_POSTS_PER_IP="1/60")
     def test_health_probes_are_never_limited(self):
@@ -316,7 +324,11 @@ class AcrossProcessesTests(TransactionTestCase):
         letter = make_letter()
         for n in range(6):
             outcome = services.sign_letter(
-                letter=letter, full_name=f"Worker {n}", email=f"w{n}@example.org", profession=None, ip_address="1.2.3.4"
+                letter=letter,
+                full_name=f"Worker {n}",
+                email=f"w{n}@example.org",
+                profession=None,
+                ip_address="1.2.3.4",
             )
             assert outcome == services.SignOutcome.CREATED
         reasons = list(Signature.objects.order_by("pk").values_list("hold_reason", flat=True))
