@@ -73,6 +73,8 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # The request id is the one RequestIdMiddleware set on the response.
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(a)s" request_id=%({x-request-id}o)s'
+# Paths of emailed links carry tokens: the access line redacts them (and email addresses).
+logger_class = "signatures.gunicorn_logging.RedactingLogger"
 
 if os.environ.get("LOG_FORMAT", "").strip().lower() == "json":
     logconfig_dict = {

@@ -16,7 +16,7 @@ import logging
 import re
 
 _TOKEN_IN_PATH = re.compile(r"(/(?:confirm|withdraw|reaffirm|invitation)/)[^/\s?#\"']+")
-_EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+_EMAIL = re.compile(r"[\w.!#$%&'*+^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 def redact(text: str) -> str:

@@ -307,3 +307,31 @@ class EraseAddressTests(TestCase):
         self.client.force_login(moderator)
         self.client.post(reverse("admin:erase_address"), {"email": self.ADDRESS, "confirm": "on"})
         assert Signature.objects.filter(email_normalized=self.ADDRESS).exists()
+
+
+class GunicornAccessLogTests(TestCase):
+    def test_the_access_log_line_carries_no_token_or_email(self):
+        from types import SimpleNamespace
+
+        from gunicorn.config import Config
+
+        from signatures.gunicorn_logging import RedactingLogger
+
+        token = "1-abc-" + "f" * 64
+        environ = {
+            "REQUEST_METHOD": "POST",
+            "RAW_URI": f"/confirm/{token}/?email=someone@example.org",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "PATH_INFO": f"/confirm/{token}/",
+            "QUERY_STRING": "email=someone@example.org",
+            "HTTP_REFERER": f"https://letters.example.org/withdraw/{token}/",
+            "REMOTE_ADDR": "198.51.100.1",
+        }
+        response = SimpleNamespace(status="200 OK", sent=10, headers=[], response_length=10)
+        request = SimpleNamespace(headers=[])
+        logger = RedactingLogger(Config())
+        atoms = logger.atoms(response, request, environ, timezone.timedelta(seconds=0.01))
+        line = " ".join(str(value) for value in atoms.values())
+        assert token not in line
+        assert "someone@example.org" not in line
+        assert "/confirm/[token]/" in atoms["r"]
