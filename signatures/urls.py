@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.urls import path
 
-from .views import confirm, exports, founding, health, letters, privacy, signatories, transparency, versions
+from .views import confirm, exports, founding, health, letters, privacy, share, signatories, transparency, versions
 
 app_name = "signatures"
 
@@ -16,6 +16,7 @@ urlpatterns = [
     path("letters/<slug:slug>/count.json", exports.count_json, name="count_json"),
     path("letters/<slug:slug>/badge/", exports.badge, name="badge"),
     path("letters/<slug:slug>/badge.svg", exports.badge_svg, name="badge_svg"),
+    path("letters/<slug:slug>/share.png", share.share_image, name="share_image"),
     path("confirm/<str:token>/", confirm.confirm, name="confirm"),
     path("privacy/", privacy.privacy_notice, name="privacy"),
     path("letters/<slug:slug>/versions/", versions.versions, name="letter_versions"),

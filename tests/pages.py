@@ -1,0 +1,106 @@
+"""
+Every public page, with demo data behind it: the HTML checker, the axe scan
+and `make screenshots` all walk this one list. Add a page here when you add
+one to the site.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.management import call_command
+from django.urls import reverse
+
+from signatures.models import Letter, Signature
+from signatures.tokens import Purpose, make_token
+from tests.factories import make_letter, make_signature
+
+DEMO_SLUG = "our-work-is-not-your-training-data"
+
+NOTABLE = [
+    ("Agnès Varda", "Director", "Ciné-Tamaris", "Paris", "France"),
+    ("Hildur Guðnadóttir", "Composer", "", "Berlin", "Germany"),
+    ("Bong Joon-ho", "Director", "Barunson E&A", "Seoul", "South Korea"),
+]
+RECENT = [
+    ("María José López", "Editor", "Estudios Ribera", "Madrid", "Spain"),
+    ("Kwame Mensah", "Sound engineer", "", "Accra", "Ghana"),
+    ("Chloé Martin", "Screenwriter", "Guilde des scénaristes", "Lyon", "France"),
+    ("Oliver Bennett", "Session musician", "Musicians' Union", "Manchester", "United Kingdom"),
+    ("Priya Raman", "Animator", "Studio Kite", "Bengaluru", "India"),
+    ("Tomás Ferreira", "Cinematographer", "", "Lisbon", "Portugal"),
+]
+
+
+@dataclass
+class Page:
+    """A page a member of the public can reach, and how to reach it."""
+
+    name: str
+    path: str
+    method: str = "get"
+    data: dict[str, Any] = field(default_factory=dict)
+    status: int = 200
+
+
+def seed_demo_letter() -> Letter:
+    """The demo letter with notable and recent signatories, a second (closed) letter for the home page."""
+    call_command("create_demo_letter", stdout=_Discard())
+    letter = Letter.objects.get(slug=DEMO_SLUG)
+    professions = {p.name: p for p in letter.professions.all()}
+    for index, (name, profession, affiliation, city, country) in enumerate(NOTABLE + RECENT):
+        title = "" if profession in professions else profession
+        make_signature(
+            letter,
+            Signature.State.APPROVED,
+            full_name=name,
+            email=f"demo{index}@example.org",
+            profession=professions.get(profession) or professions.get("Musician"),
+            title=title,
+            affiliation=affiliation,
+            city=city,
+            country=country,
+            is_notable=index < len(NOTABLE),
+            is_verified=index < 2,
+        )
+    if not Letter.objects.filter(slug="protect-session-musicians").exists():
+        make_letter(
+            slug="protect-session-musicians",
+            title="Fair pay for session musicians",
+            summary="Session players ask the labels for a fair share of streaming revenue.",
+            status=Letter.Status.CLOSED,
+        )
+    return letter
+
+
+def pending_signature(letter: Letter, email: str) -> Signature:
+    return make_signature(letter, full_name="Ada Lovelace", email=email)
+
+
+def confirm_path(signature: Signature) -> str:
+    return reverse("signatures:confirm", kwargs={"token": make_token(signature, Purpose.CONFIRM)})
+
+
+def public_pages(letter: Letter) -> list[Page]:
+    """Each public page once, in the states a visitor sees (the form in its error state too)."""
+    slug = {"slug": letter.slug}
+    return [
+        Page("home", reverse("signatures:home")),
+        Page("letter", letter.get_absolute_url()),
+        Page("letter-form-errors", reverse("signatures:sign", kwargs=slug), "post", {"full_name": ""}, 400),
+        Page("check-your-email", reverse("signatures:check_email", kwargs=slug)),
+        Page("confirm", confirm_path(pending_signature(letter, "ada@example.org"))),
+        Page("thank-you", confirm_path(pending_signature(letter, "ada2@example.org")), "post"),
+        Page("link-invalid", reverse("signatures:confirm", kwargs={"token": "not-a-token"}), status=400),
+        Page("signatories", reverse("signatures:signatories", kwargs=slug)),
+        Page("signatories-search", reverse("signatures:signatories", kwargs=slug) + "?q=lopez"),
+    ]
+
+
+class _Discard:
+    def write(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass

@@ -1,0 +1,126 @@
+"""The interface in the visitor's language (English, Spanish, French), and letters the organizers translated."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.test import TestCase
+from django.urls import reverse
+
+from signatures.models import LetterTranslation
+from tests.factories import make_letter, sign_data
+
+LOCALE = Path(settings.BASE_DIR) / "locale"
+
+
+class InterfaceLanguageTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.letter = make_letter(title="Our work is not your training data")
+
+    def test_the_browser_language_picks_spanish(self):
+        page = self.client.get(self.letter.get_absolute_url(), headers={"accept-language": "es-ES,es;q=0.9"})
+        self.assertContains(page, '<html lang="es">')
+        self.assertContains(page, "Firmar la carta")
+        self.assertContains(page, "Nombre completo")
+
+    def test_the_browser_language_picks_french(self):
+        page = self.client.get(self.letter.get_absolute_url(), headers={"accept-language": "fr-CA,fr;q=0.8"})
+        self.assertContains(page, '<html lang="fr">')
+        self.assertContains(page, "Signer la lettre")
+
+    def test_an_unsupported_language_falls_back_to_english(self):
+        page = self.client.get(self.letter.get_absolute_url(), headers={"accept-language": "de"})
+        self.assertContains(page, '<html lang="en">')
+        self.assertContains(page, "Sign the letter")
+
+    def test_the_switcher_posts_the_language_and_returns_to_the_same_page(self):
+        response = self.client.post(
+            reverse("set_language"), {"language": "fr", "next": self.letter.get_absolute_url()}
+        )
+        self.assertRedirects(response, self.letter.get_absolute_url(), fetch_redirect_response=False)
+        page = self.client.get(self.letter.get_absolute_url(), headers={"accept-language": "es"})
+        self.assertContains(page, "Signer la lettre")
+
+    def test_every_page_offers_each_language_in_its_own_name(self):
+        page = self.client.get(self.letter.get_absolute_url())
+        for code, name in (("en", "English"), ("es", "Español"), ("fr", "Français")):
+            self.assertContains(page, f'value="{code}" lang="{code}"')
+            self.assertContains(page, name)
+
+    def test_form_errors_are_in_the_visitors_language(self):
+        url = reverse("signatures:sign", kwargs={"slug": self.letter.slug})
+        page = self.client.post(url, {"full_name": ""}, headers={"accept-language": "es"})
+        self.assertContains(page, "Hay un problema", status_code=400)
+        self.assertContains(page, "Este campo es obligatorio.", status_code=400)
+
+    def test_the_confirmation_email_is_in_the_signers_language(self):
+        url = reverse("signatures:sign", kwargs={"slug": self.letter.slug})
+        with self.settings(SIGNATURES_MIN_FILL_SECONDS=0), self.captureOnCommitCallbacks(execute=True):
+            page = self.client.get(self.letter.get_absolute_url(), headers={"accept-language": "fr"})
+            stamp = page.content.decode().split('name="form_stamp" value="')[1].split('"')[0]
+            self.client.post(url, {**sign_data(self.letter), "form_stamp": stamp}, headers={"accept-language": "fr"})
+        [message] = mail.outbox
+        assert message.subject.startswith("Confirmez votre signature")
+        assert "Merci d\u2019avoir signé" in message.body
+
+
+class LetterTranslationTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.letter = make_letter(title="Our work is not your training data", summary="Uphold copyright.")
+        LetterTranslation.objects.create(
+            letter=cls.letter,
+            language="es",
+            title="Nuestro trabajo no es vuestro material de entrenamiento",
+            summary="Respetad los derechos de autor.",
+            body="Os pedimos que **actuéis**. <script>alert(1)</script>",
+        )
+
+    def test_a_visitor_reads_the_translation_in_their_language(self):
+        page = self.client.get(self.letter.get_absolute_url(), headers={"accept-language": "es"})
+        self.assertContains(page, "Nuestro trabajo no es vuestro material de entrenamiento")
+        self.assertContains(page, "<strong>actuéis</strong>", html=True)
+        self.assertContains(page, 'content="Respetad los derechos de autor.')
+        self.assertNotContains(page, "<script>alert")
+        self.assertContains(page, '<article class="letter" lang="es">')
+
+    def test_without_a_translation_the_original_is_shown(self):
+        page = self.client.get(self.letter.get_absolute_url(), headers={"accept-language": "fr"})
+        self.assertContains(page, "Our work is not your training data")
+        self.assertContains(page, "Signer la lettre")
+
+    def test_a_translated_copy_cannot_be_saved_over_the_original(self):
+        copy = self.letter.translated("es")
+        with pytest.raises(ValueError, match="display only"):
+            copy.save()
+        self.letter.refresh_from_db()
+        assert self.letter.title == "Our work is not your training data"
+
+
+class CatalogueTests(TestCase):
+    def test_spanish_and_french_translate_every_message(self):
+        for language in ("es", "fr"):
+            po = (LOCALE / language / "LC_MESSAGES" / "django.po").read_text(encoding="utf-8")
+            assert "#, fuzzy" not in po.split("\n\n", 1)[1], f"{language}: fuzzy entries"
+            blocks = po.split("\n\n")[1:]
+            empty = [b for b in blocks if b.rstrip().endswith(('msgstr ""', 'msgstr[0] ""', 'msgstr[1] ""'))]
+            assert empty == [], f"{language}: {len(empty)} untranslated"
+
+    @pytest.mark.skipif(shutil.which("msgfmt") is None, reason="needs gettext's msgfmt (.ci/run installs it)")
+    def test_the_committed_catalogues_compile_and_match_their_sources(self):
+        for language in ("es", "fr"):
+            source = LOCALE / language / "LC_MESSAGES" / "django.po"
+            with tempfile.TemporaryDirectory() as directory:
+                compiled = Path(directory) / "django.mo"
+                subprocess.run(  # noqa: S603 (a fixed command on our own file)
+                    [shutil.which("msgfmt"), "--check", "-o", str(compiled), str(source)], check=True
+                )
+                committed = source.with_suffix(".mo").read_bytes()
+                assert compiled.read_bytes() == committed, f"run `make messages`: {language} .mo is stale"
