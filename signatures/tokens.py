@@ -43,10 +43,9 @@ def _reaffirm_state(signature: Signature) -> str:
         .values_list("pk", flat=True)
         .first()
     )
-    return (
-        f"{signature.version_id}:{signature.needs_reaffirmation}:{latest_major}:"
-        f"{signature.state}:{signature.email_normalized}"
-    )
+    # Not the state: a signature approved after the email keeps a working link
+    # (the service still refuses withdrawn and rejected ones).
+    return f"{signature.version_id}:{signature.needs_reaffirmation}:{latest_major}:{signature.email_normalized}"
 
 
 class Purpose(enum.Enum):

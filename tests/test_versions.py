@@ -284,3 +284,30 @@ class VersionLabelCostTests(TestCase):
         with self.assertNumQueries(5):
             page = self.client.get(url)
         self.assertContains(page, "signed text v1")
+
+
+class ReaffirmLinkLifetimeTests(TestCase):
+    def test_a_signature_approved_after_the_email_can_still_be_re_affirmed(self):
+        letter = make_letter(body="First.")
+        first = services.ensure_letter_version(letter=letter)
+        waiting = make_signature(letter, Signature.State.CONFIRMED, email="waiting@example.org", version=first)
+        edit_text(letter, "Second.")
+        with self.captureOnCommitCallbacks(execute=True):
+            services.publish_letter_version(letter=letter, is_major=True)
+        [message] = emails_to("waiting@example.org")
+        services.approve_signatures(signature_ids=[waiting.pk], moderator=None)
+        self.assertContains(self.client.post(path_of_link(message, "/reaffirm/")), "Your signature stands")
+
+    def test_a_rejected_signature_cannot_be_re_affirmed(self):
+        letter = make_letter(body="First.")
+        first = services.ensure_letter_version(letter=letter)
+        signature = make_signature(letter, Signature.State.APPROVED, email="fake@example.org", version=first)
+        edit_text(letter, "Second.")
+        with self.captureOnCommitCallbacks(execute=True):
+            services.publish_letter_version(letter=letter, is_major=True)
+        [message] = emails_to("fake@example.org")
+        services.reject_signatures(signature_ids=[signature.pk], moderator=None)
+        response = self.client.post(path_of_link(message, "/reaffirm/"))
+        self.assertContains(response, "This link no longer works", status_code=400)
+        signature.refresh_from_db()
+        assert signature.state == Signature.State.REJECTED
