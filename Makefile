@@ -5,7 +5,7 @@ MANAGE := $(PYTHON) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint dockerfile-lint format migrations-check worker bench clean help
+.PHONY: run test lint dockerfile-lint format migrations-check worker bench clean help messages screenshots
 
 help:
 	@echo "make run              the site on http://$(HOST):$(PORT) (SQLite, demo letter, emails in the terminal)"
@@ -14,6 +14,8 @@ help:
 	@echo "make migrations-check fail if models and migrations disagree"
 	@echo "make worker           the background worker that sends email"
 	@echo "make bench            benchmarks (PostgreSQL and gunicorn)"
+	@echo "make messages         update and compile the Spanish and French catalogues (needs gettext)"
+	@echo "make screenshots      phone and desktop screenshots of every page into docs/screenshots/ (needs chromium)"
 
 $(VENV)/.runtime: requirements.txt
 	python3 -m venv $(VENV)
@@ -62,3 +64,12 @@ clean:
 # The Dockerfile, with hadolint from requirements-dev.txt: any warning fails.
 dockerfile-lint: $(VENV)/.dev
 	$(VENV)/bin/hadolint --failure-threshold style Dockerfile
+
+# Translations: collect new strings into locale/*/django.po, then compile the
+# .mo files that are committed beside them (a test checks they match).
+messages: $(VENV)/.runtime
+	$(MANAGE) makemessages -l es -l fr --no-obsolete --ignore=".venv/*" --ignore="tests/*" --ignore="bench/*" --ignore="docs/*" --ignore="staticfiles/*"
+	$(MANAGE) compilemessages --ignore=".venv"
+
+screenshots: $(VENV)/.dev
+	$(PYTHON) docs/screenshots.py
