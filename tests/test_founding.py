@@ -68,7 +68,10 @@ class InvitationSigningTests(TestCase):
         # The same confirmation and moderation as everyone else.
         [message] = mail.outbox
         confirm_path = path_of_link(message, "/confirm/")
-        self.client.post(confirm_path)
+        confirmed = self.client.post(confirm_path)
+        self.assertContains(confirmed, "founding signatories")
+        self.assertNotContains(confirmed, "Share this letter")  # nothing public to share yet
+        self.assertNotContains(confirmed, f'href="{self.letter.get_absolute_url()}"')
         signature = Signature.objects.get()
         assert signature.state == Signature.State.CONFIRMED
         assert signature.is_founding
