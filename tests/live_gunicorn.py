@@ -117,7 +117,8 @@ def gunicorn(env: Mapping[str, str], *, port: int, log_path: Path, ready_within:
 
 def _stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
+        # The master stops its workers gracefully; the process group is killed only if it hangs.
+        process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:

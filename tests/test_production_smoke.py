@@ -145,17 +145,14 @@ class ProductionSmokeTests(SimpleTestCase):
         )
         try:
             with pytest.raises(subprocess.TimeoutExpired):
-                worker.wait(timeout=3)  # still running: it found the queue and waits for work
+                worker.wait(timeout=1.5)  # still running: it found the queue and waits for work
         finally:
             worker.send_signal(signal.SIGTERM)
             output = worker.communicate(timeout=15)[0]
         assert worker.returncode == 0, output
         assert "Traceback" not in output
 
-    def test_letter_stats_prints_counts_and_queue_health(self):
-        output = run_manage("letter_stats", env=self.env).stdout
-        assert "our-work-is-not-your-training-data" in output
-        assert "queue" in output
+    def test_letter_stats_reads_the_production_database(self):
         report = json.loads(run_manage("letter_stats", "--json", env=self.env).stdout)
-        assert report["letters"][0]["public"] >= 0
+        assert [letter["slug"] for letter in report["letters"]] == ["our-work-is-not-your-training-data"]
         assert "emails" in report["queue"] or "tasks" in report["queue"]
