@@ -54,6 +54,13 @@ class HeadersOnEveryPageTypeTests(TestCase):
         self.client.force_login(self.staff)
         admin_index = self.client.get(reverse("admin:index"))
         admin_changelist = self.client.get(reverse("admin:signatures_signature_changelist"))
+        admin_forms = {
+            "admin letter form": self.client.get(reverse("admin:signatures_letter_add")),
+            "admin signature form": self.client.get(
+                reverse("admin:signatures_signature_change", args=[self.signature.pk])
+            ),
+            "admin erase address": self.client.get(reverse("admin:erase_address")),
+        }
         self.client.logout()
         return {
             "home": self.client.get(reverse("signatures:home")),
@@ -68,6 +75,7 @@ class HeadersOnEveryPageTypeTests(TestCase):
             "admin login": self.client.get(reverse("admin:login")),
             "admin index": admin_index,
             "admin list": admin_changelist,
+            **admin_forms,
         }
 
     def test_every_page_type_sends_the_security_headers(self):
