@@ -23,7 +23,7 @@ from django.test import Client, TestCase, TransactionTestCase, override_settings
 
 from signatures.models import Signature
 from tests.factories import make_letter, sign_data
-from tests.live_gunicorn import free_port, get, gunicorn, production_env
+from tests.live_gunicorn import free_port, get, gunicorn, production_env, run_manage
 from tests.tcp_proxy import TcpProxy
 
 logger = logging.getLogger(__name__)
@@ -243,3 +243,40 @@ class DatabaseOutageUnderLoadTests(TransactionTestCase):
         assert acknowledged, "signatures were accepted"
         stored = set(Signature.objects.filter(email_normalized__in=acknowledged).values_list("email", flat=True))
         assert stored == acknowledged, f"lost: {sorted(acknowledged - stored)}"
+
+
+SHOW_TIMEOUT = (
+    "from django.db import connection\n"
+    "with connection.cursor() as cursor:\n"
+    "    cursor.execute('SHOW statement_timeout')\n"
+    "    print(cursor.fetchone()[0])\n"
+)
+
+
+@skipUnless(connection.vendor == "postgresql", "statement_timeout is a PostgreSQL setting")
+class StatementTimeoutTests(TestCase):
+    def show_statement_timeout(self, **environ: str) -> str:
+        db = connection.settings_dict
+        user = urllib.parse.quote(db["USER"] or "postgres")
+        password = f":{urllib.parse.quote(db['PASSWORD'])}" if db["PASSWORD"] else ""
+        env = production_env(
+            DATABASE_URL=f"postgres://{user}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+            **environ,
+        )
+        if not environ:
+            env.pop("DATABASE_STATEMENT_TIMEOUT_MS", None)
+        return run_manage("shell", "--command", SHOW_TIMEOUT, env=env).stdout.strip().splitlines()[-1]
+
+    def test_the_setting_sets_a_statement_timeout_on_every_connection(self):
+        assert self.show_statement_timeout(DATABASE_STATEMENT_TIMEOUT_MS="1234") == "1234ms"
+
+    def test_manage_py_commands_run_without_one_by_default(self):
+        # Migrations and the worker may take their time; gunicorn.conf.py gives web requests one.
+        assert self.show_statement_timeout() == "0"
+
+    def test_a_cancelled_statement_answers_503_like_an_outage(self):
+        cancelled = OperationalError("canceling statement due to statement timeout")
+        with mock.patch("signatures.views.letters._letter_or_404", side_effect=cancelled):
+            response = self.client.get(make_letter().get_absolute_url())
+        assert response.status_code == 503
+        assert response["Retry-After"] == "10"
