@@ -13,8 +13,9 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import expect
 
+from signatures.models import Signature
 from tests.browser.base import BrowserTestCase
-from tests.factories import make_letter, make_staff
+from tests.factories import make_letter, make_signature, make_staff
 from tests.helpers import links_in
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -145,3 +146,34 @@ class SignFormInBrowserTests(BrowserTestCase):
         expect(page.locator("html")).to_have_attribute("lang", "es")
         expect(page.get_by_role("button", name="Firmar la carta")).to_be_visible()
         assert urlsplit(page.url).path == self.letter.get_absolute_url()
+
+    def test_the_count_refreshes_itself_while_the_page_is_open(self):
+        page = self.new_page()
+        page.clock.install()
+        page.goto(self.letter.get_absolute_url())
+        expect(page.locator(".count")).to_contain_text("0 signatures")
+        make_signature(self.letter, Signature.State.APPROVED)
+        page.clock.fast_forward(31_000)
+        expect(page.locator(".count strong")).to_have_text("1")
+
+    def test_the_letter_page_weighs_under_100_kb(self):
+        page = self.new_page()
+        transferred = []
+        page.on("requestfinished", lambda request: transferred.append(request.sizes()["responseBodySize"]))
+        page.goto(self.letter.get_absolute_url(), wait_until="networkidle")
+        # HTML, CSS, script and icon, uncompressed: whitenoise compresses them further in production.
+        assert 0 < sum(transferred) < 100_000, transferred
+
+
+class PrintTests(BrowserTestCase):
+    def test_printing_the_letter_shows_the_text_and_signatories_without_the_form(self):
+        letter = make_letter(title="Printed letter")
+        make_signature(letter, Signature.State.APPROVED, full_name="Agnès Varda")
+        page = self.new_page()
+        page.emulate_media(media="print")
+        page.goto(letter.get_absolute_url())
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        expect(page.locator(".letter-body")).to_be_visible()
+        expect(page.get_by_text("Agnès Varda")).to_be_visible()
+        for hidden in (".sign-form", ".share", ".language-switcher"):
+            expect(page.locator(hidden)).to_be_hidden()
