@@ -18,10 +18,13 @@ PERMISSIONS = [
 
 def create_moderators_group(apps, schema_editor):
     # Permissions are normally created after all migrations; make sure they exist now.
+    # (create_permissions skips app configs without models_module, which
+    # historical app configs lack; restore it so real app configs are untouched.)
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
+        models_module = getattr(app_config, "models_module", None)
+        app_config.models_module = models_module or True
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        app_config.models_module = models_module
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
