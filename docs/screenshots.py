@@ -116,7 +116,7 @@ def main() -> None:
                 page.get_by_label("Username").fill("moderator")
                 page.get_by_label("Password").fill("a-long-test-password")
                 page.locator("input[type=submit], button[type=submit]").first.click()
-                page.goto("/admin/signatures/signature/?state__exact=confirmed")
+                page.goto("/admin/signatures/signature/")  # opens on the moderation queue
                 shoot(page, "admin-queue", size_name)
                 context.close()
             browser.close()
