@@ -6,12 +6,15 @@ public address answers 404; a scheduled launch makes it public by itself.
 from __future__ import annotations
 
 import io
+import threading
 from datetime import timedelta
 
+import pytest
 import time_machine
 from django.core import mail
 from django.core.management import call_command
-from django.test import TestCase
+from django.db import connection, connections
+from django.test import Client, TestCase, TransactionTestCase
 from django.urls import reverse
 from django.utils import timezone
 
@@ -262,3 +265,39 @@ class FoundingInTheLetterAdminTests(TestCase):
         assert invitation.revoked_at is not None
         self.client.logout()
         assert self.client.get(invitation_path(invitation)).status_code == 404
+
+
+needs_postgres = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite serialises writers, so it cannot show a race; the invitation's row lock is tested on PostgreSQL.",
+)
+
+
+@needs_postgres
+class ConcurrentInvitationTests(TransactionTestCase):
+    def test_a_one_use_link_admits_exactly_one_of_several_simultaneous_signers(self):
+        letter = make_letter(status=Letter.Status.FOUNDING)
+        invitation = services.create_invitation(letter=letter, label="Just one", created_by=None, max_uses=1)
+        url = invitation_path(invitation, "signatures:invitation_sign")
+        threads_count = 6
+        barrier = threading.Barrier(threads_count)
+        errors: list[BaseException] = []
+
+        def submit(n: int) -> None:
+            try:
+                barrier.wait()
+                Client().post(url, sign_data(letter, email=f"racer{n}@example.org"))
+            except BaseException as exc:
+                errors.append(exc)
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=submit, args=(n,)) for n in range(threads_count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+
+        assert errors == []
+        assert Signature.objects.filter(letter=letter).count() == 1
+        assert Invitation.objects.get(pk=invitation.pk).use_count == 1
