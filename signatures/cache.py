@@ -6,20 +6,59 @@ counting the same key at the same moment lose one count. The abuse limits
 (`signatures.limits`) count with `incr`, so here the row is locked
 (`SELECT ... FOR UPDATE` on PostgreSQL) while it is read and written. Redis,
 through `CACHE_URL`, increments atomically by itself.
+
+Django's `add` also counts the whole table (`SELECT COUNT(*)`) on every call
+to decide whether to cull, which on a viral day (a million limit keys) would
+cost more than the signature itself. On PostgreSQL and SQLite, `add` here is
+one `INSERT ... ON CONFLICT` that replaces only an expired row, and expired
+rows are deleted on one `add` in CULL_SAMPLE rather than by counting.
 """
 
 from __future__ import annotations
 
 import base64
 import pickle
+import random
+from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.cache.backends import db
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.db import connections, models, router, transaction
 from django.utils.timezone import now as tz_now
 
+CULL_SAMPLE = 1000
+
 
 class DatabaseCache(db.DatabaseCache):
+    def add(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
+        alias = router.db_for_write(self.cache_model_class)
+        connection = connections[alias]
+        if connection.vendor not in ("postgresql", "sqlite"):
+            return super().add(key, value, timeout, version)
+        key = self.make_and_validate_key(key, version=version)
+        timeout = self.get_backend_timeout(timeout)
+        now = tz_now().replace(microsecond=0)
+        if timeout is None:
+            expires = datetime.max  # noqa: DTZ901 (as Django's own database cache does)
+        else:
+            expires = datetime.fromtimestamp(timeout, tz=UTC if settings.USE_TZ else None)
+        expires = expires.replace(microsecond=0)
+        encoded = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
+        table = connection.ops.quote_name(self._table)
+        adapt = connection.ops.adapt_datetimefield_value
+        with connection.cursor() as cursor:
+            if random.randrange(CULL_SAMPLE) == 0:  # noqa: S311 (sampling, not security)
+                cursor.execute(f"DELETE FROM {table} WHERE expires < %s", [adapt(now)])  # noqa: S608
+            cursor.execute(
+                f"INSERT INTO {table} (cache_key, value, expires) VALUES (%s, %s, %s) "  # noqa: S608
+                f"ON CONFLICT (cache_key) DO UPDATE SET value = excluded.value, expires = excluded.expires "
+                f"WHERE {table}.expires < %s",
+                [key, encoded, adapt(expires), adapt(now)],
+            )
+            return cursor.rowcount == 1
+
     def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
         key = self.make_and_validate_key(key, version=version)
         alias = router.db_for_write(self.cache_model_class)

@@ -5,8 +5,8 @@ Each limit is a fixed window counted in Django's default cache (the database
 cache by default, whose `incr` we make atomic in `signatures.cache`; Redis
 through `CACHE_URL`), never in per-process memory. A window is
 `count/seconds`: "5/60" allows five events a minute; "0" or "" turns the
-limit off. The first event of a window creates its key with `cache.add`,
-every event adds one with `cache.incr`, so concurrent workers agree.
+limit off. Every event adds one with `cache.incr`; the first event of a
+window creates the key with `cache.add` first, so concurrent workers agree.
 
 What is counted is keyed by a keyed hash of the subject (an IP address, an
 email address, a domain), so the cache never holds one in plain form.
@@ -94,13 +94,16 @@ def hit(name: str, subject: str, rate: Rate | None, *, now: float | None = None)
     key = f"limit:{name}:{_subject_key(subject)}:{window}"
     # A little longer than the window, so the key cannot expire between add and incr.
     timeout = rate.seconds + 60
-    cache.add(key, 0, timeout=timeout)
     try:
         count = cache.incr(key)
     except ValueError:
-        # Evicted between add and incr (a full cache): start again.
-        cache.set(key, 1, timeout=timeout)
-        count = 1
+        # The first event of this window (or a key evicted from a full cache).
+        cache.add(key, 0, timeout=timeout)
+        try:
+            count = cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, timeout=timeout)
+            count = 1
     retry_after = max(1, math.ceil((window + 1) * rate.seconds - now))
     return Hit(count=count, limit=rate.count, retry_after=retry_after)
 

@@ -88,6 +88,18 @@ class RateParsingTests(TestCase):
         assert limits.Rate.parse("0") is None
         assert limits.Rate.parse("") is None
 
+    def test_the_database_cache_adds_only_absent_or_expired_keys(self):
+        from django.core.cache import cache
+
+        with time_machine.travel(time.time(), tick=False) as traveller:
+            assert cache.add("limit-test", 5, timeout=60) is True
+            assert cache.add("limit-test", 7, timeout=60) is False
+            assert cache.incr("limit-test") == 6
+            traveller.shift(61)
+            assert cache.get("limit-test") is None
+            assert cache.add("limit-test", 1, timeout=60) is True
+            assert cache.get("limit-test") == 1
+
     def test_counts_are_kept_under_a_hash_never_the_raw_subject(self):
         limits.hit("test", "203.0.113.7", limits.Rate(5, 60))
         with connection.cursor() as cursor:
