@@ -95,6 +95,40 @@ def public_pages(letter: Letter) -> list[Page]:
         Page("link-invalid", reverse("signatures:confirm", kwargs={"token": "not-a-token"}), status=400),
         Page("signatories", reverse("signatures:signatories", kwargs=slug)),
         Page("signatories-search", reverse("signatures:signatories", kwargs=slug) + "?q=lopez"),
+        *trust_pages(letter),
+    ]
+
+
+def trust_pages(letter: Letter) -> list[Page]:
+    """The founding invitation, text versions, re-affirm, transparency and delivery pages."""
+    from django.utils import timezone
+
+    from signatures import services
+    from signatures.tokens import make_invitation_token
+
+    slug = {"slug": letter.slug}
+    first = services.ensure_letter_version(letter=letter)
+    signer = Signature.objects.filter(letter=letter, email="grace@example.org").first() or make_signature(
+        letter, Signature.State.CONFIRMED, full_name="Grace Hopper", email="grace@example.org", version=first
+    )
+    if letter.version_count < 2:
+        letter.body += "\n\nWe will keep count of every answer."
+        letter.save()
+        services.publish_letter_version(letter=letter, is_major=True, note="A sentence on accountability")
+    signer.refresh_from_db()
+    delivered = Letter.objects.exclude(pk=letter.pk).filter(status=Letter.Status.CLOSED).first() or letter
+    services.record_letter_delivery(letter=delivered, delivered_at=timezone.now(), delivered_how="By hand")
+    founding = Letter.objects.filter(slug="before-the-launch").first() or make_letter(
+        slug="before-the-launch", title="A letter before its launch", status=Letter.Status.FOUNDING
+    )
+    invitation = services.create_invitation(letter=founding, label="Demo invitee", created_by=None)
+    return [
+        Page("transparency", reverse("signatures:transparency", kwargs=slug)),
+        Page("versions", reverse("signatures:letter_versions", kwargs=slug)),
+        Page("version", reverse("signatures:letter_version", kwargs={**slug, "number": 2})),
+        Page("reaffirm", reverse("signatures:reaffirm", kwargs={"token": make_token(signer, Purpose.REAFFIRM)})),
+        Page("delivery", reverse("signatures:delivery", kwargs={"slug": delivered.slug})),
+        Page("invitation", reverse("signatures:invitation", kwargs={"token": make_invitation_token(invitation)})),
     ]
 
 
