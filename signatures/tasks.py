@@ -20,6 +20,12 @@ def send_moderation_digest() -> int:
 
 
 @task()
+def launch_due_letters() -> int:
+    """Every minute: founding letters past their launch time get the status readers already see (open)."""
+    return len(services.launch_due_letters())
+
+
+@task()
 def check_surges() -> int:
     """The hourly surge check; returns how many new flags were raised."""
     return len(services.flag_surges())

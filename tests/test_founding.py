@@ -18,7 +18,7 @@ from django.test import Client, TestCase, TransactionTestCase
 from django.urls import reverse
 from django.utils import timezone
 
-from signatures import services
+from signatures import services, tasks
 from signatures.models import Invitation, Letter, Signature
 from signatures.tokens import make_invitation_token
 from tests.factories import make_letter, make_signature, make_staff, sign_data
@@ -301,3 +301,10 @@ class ConcurrentInvitationTests(TransactionTestCase):
         assert errors == []
         assert Signature.objects.filter(letter=letter).count() == 1
         assert Invitation.objects.get(pk=invitation.pk).use_count == 1
+
+
+class LaunchTaskTests(TestCase):
+    def test_the_worker_task_launches_due_letters(self):
+        letter = make_letter(status=Letter.Status.FOUNDING, launch_at=timezone.now() - timedelta(minutes=1))
+        assert tasks.launch_due_letters.call() == 1
+        assert Letter.objects.get(pk=letter.pk).status == Letter.Status.OPEN
