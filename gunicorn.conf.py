@@ -42,13 +42,23 @@ threads = _int("GUNICORN_THREADS", 1)
 # timeout is shorter): the worker is replaced.
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
-# Behind a load balancer that reuses connections, keep them a little longer than
-# it does not, so it never sends on a socket we just closed.
+# Sync workers close the connection after each response. With GUNICORN_THREADS
+# above 1, idle connections are kept this long: set it above the load
+# balancer's idle timeout, so the balancer never reuses a socket we closed.
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
 
 # Load Django once in the master so workers fork ready (and a broken
 # configuration stops the start instead of looping worker restarts).
 preload_app = True
+
+
+def pre_fork(server, worker) -> None:
+    # A database connection opened while preloading (by an app's ready(), say)
+    # must not be shared by the forked workers: close it in the master first.
+    from django.db import connections
+
+    connections.close_all()
+
 
 # Recycle workers now and then so a slow leak can never grow without bound.
 max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)

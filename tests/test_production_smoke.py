@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import re
+import select
 import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
-import pytest
 from django.test import SimpleTestCase
 
 from tests.live_gunicorn import ROOT, free_port, get, gunicorn, production_env, run_manage
@@ -143,14 +144,22 @@ class ProductionSmokeTests(SimpleTestCase):
             stderr=subprocess.STDOUT,
             text=True,
         )
+        output = []
         try:
-            with pytest.raises(subprocess.TimeoutExpired):
-                worker.wait(timeout=1.5)  # still running: it found the queue and waits for work
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and worker.poll() is None:
+                ready, _, _ = select.select([worker.stdout], [], [], 0.5)
+                if ready:
+                    output.append(worker.stdout.readline())
+                    if "Starting worker" in output[-1]:
+                        break
+            assert worker.poll() is None, "".join(output)  # it runs, waiting for work
+            assert any("Starting worker" in line for line in output), "".join(output)
         finally:
             worker.send_signal(signal.SIGTERM)
-            output = worker.communicate(timeout=15)[0]
-        assert worker.returncode == 0, output
-        assert "Traceback" not in output
+            output.append(worker.communicate(timeout=15)[0])
+        assert worker.returncode == 0, "".join(output)
+        assert "Traceback" not in "".join(output)
 
     def test_letter_stats_reads_the_production_database(self):
         report = json.loads(run_manage("letter_stats", "--json", env=self.env).stdout)
