@@ -628,7 +628,7 @@ class LetterVersion(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.letter_id} v{self.number}"
+        return f"v{self.number} ({self.short_hash})"
 
     def get_absolute_url(self) -> str:
         return reverse("signatures:letter_version", kwargs={"slug": self.letter.slug, "number": self.number})

@@ -311,3 +311,21 @@ class ReaffirmLinkLifetimeTests(TestCase):
         self.assertContains(response, "This link no longer works", status_code=400)
         signature.refresh_from_db()
         assert signature.state == Signature.State.REJECTED
+
+
+class SignatureAdminVersionTests(TestCase):
+    def test_a_signature_shows_its_version_and_the_queue_filters_by_re_affirmation(self):
+        letter = make_letter(body="First.")
+        first = services.ensure_letter_version(letter=letter)
+        signature = make_signature(letter, Signature.State.APPROVED, full_name="Flagged Person", version=first)
+        edit_text(letter, "Second.")
+        second = services.publish_letter_version(letter=letter, is_major=True)
+        make_signature(letter, Signature.State.CONFIRMED, full_name="Newer Person", version=second)
+        self.client.force_login(make_staff())
+        change = self.client.get(reverse("admin:signatures_signature_change", args=[signature.pk]))
+        self.assertContains(change, f"v1 ({first.short_hash})")
+        queue = self.client.get(
+            reverse("admin:signatures_signature_changelist"), {"needs_reaffirmation__exact": "1", "status": "all"}
+        )
+        self.assertContains(queue, "Flagged Person")
+        self.assertNotContains(queue, "Newer Person")
