@@ -168,3 +168,15 @@ class SharedPageCacheTests(TestCase):
         assert "public" in again["Cache-Control"]
         # Another filter is another page.
         assert "Listed Person" not in Client().get(url, {"q": "nobody"}).content.decode()
+
+    def test_the_badge_is_kept_and_can_still_be_framed(self):
+        url = reverse("signatures:badge", kwargs={"slug": self.letter.slug})
+        self.client.get(url)
+        with self.assertNumQueries(0):
+            again = Client().get(url)
+        assert "X-Frame-Options" not in again
+        assert "frame-ancestors *" in again["Content-Security-Policy"]
+        count_url = reverse("signatures:count_json", kwargs={"slug": self.letter.slug})
+        first = Client().get(count_url).json()
+        with self.assertNumQueries(0):
+            assert Client().get(count_url).json() == first

@@ -26,6 +26,7 @@ from signatures.caching import public_cache
 from signatures.csv_export import stream_csv
 from signatures.emails import absolute_url
 from signatures.models import Letter, Signature, SignatureCounter
+from signatures.page_cache import shared_public_page
 
 # The only columns that leave the database for a public export.
 PUBLIC_COLUMNS = (
@@ -140,6 +141,7 @@ def _counts(letter: Letter) -> dict[str, Any]:
 
 
 @require_GET
+@shared_public_page
 @public_cache(max_age=10)
 def count_json(request: HttpRequest, slug: str) -> JsonResponse:
     """The live count for clients that poll: two small queries, cacheable for ten seconds."""
@@ -157,6 +159,7 @@ def _badge_context(letter: Letter) -> dict[str, Any]:
 
 @require_GET
 @xframe_options_exempt
+@shared_public_page
 @public_cache(max_age=60)
 def badge(request: HttpRequest, slug: str) -> HttpResponse:
     """A tiny page for other sites' iframes: the count and a link, no script."""
@@ -168,6 +171,7 @@ def badge(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
+@shared_public_page
 @public_cache(max_age=60)
 def badge_svg(request: HttpRequest, slug: str) -> HttpResponse:
     """The count as an SVG image, for an <img> on another site or in a README."""
