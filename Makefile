@@ -31,6 +31,9 @@ run: $(VENV)/.runtime
 	$(MANAGE) migrate --no-input
 	$(MANAGE) create_demo_letter
 	@echo "Undersigned is at http://$(HOST):$(PORT)/ (admin at /admin/; create an account with: $(MANAGE) createsuperuser)"
+	@echo "The email worker runs alongside: emails are printed here within a second. Ctrl-C stops both."
+	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(MANAGE) db_worker --no-reload --interval 1 & worker=$$!; \
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 test: $(VENV)/.dev
@@ -47,13 +50,15 @@ format: $(VENV)/.dev
 migrations-check: $(VENV)/.runtime
 	$(MANAGE) makemigrations --check --dry-run
 
+# First queue again any email whose task a killed worker left behind.
 worker: $(VENV)/.runtime
+	$(MANAGE) requeue_emails
 	$(MANAGE) db_worker
 
 # Each script measures one thing against PostgreSQL and gunicorn and prints its
 # table; add yours to BENCH_SCRIPTS. BENCH_ARGS go to every script
 # (e.g. BENCH_ARGS="--duration 5"). Results: bench/RESULTS.md.
-BENCH_SCRIPTS ?= bench/run.py
+BENCH_SCRIPTS ?= bench/run.py bench/email_throughput.py
 BENCH_ARGS ?=
 bench: $(VENV)/.dev
 	@for script in $(BENCH_SCRIPTS); do $(PYTHON) $$script $(BENCH_ARGS) || exit 1; done

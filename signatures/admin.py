@@ -34,6 +34,7 @@ from .models import (
     InvalidationRun,
     Letter,
     LetterTranslation,
+    OutgoingEmail,
     Profession,
     Signature,
     SignatureCounter,
@@ -216,7 +217,7 @@ class StatusFilter(admin.SimpleListFilter):
 
 
 class ProfessionFilter(admin.SimpleListFilter):
-    """Professions belong to a letter: once a letter is chosen, only its own."""
+    """Professions belong to a letter: shown once a letter is chosen (or if there is only one)."""
 
     title = _("profession")
     parameter_name = "profession"
@@ -225,8 +226,10 @@ class ProfessionFilter(admin.SimpleListFilter):
         professions = Profession.objects.select_related("letter").order_by("letter__title", "position", "name")
         letter_id = request.GET.get("letter__id__exact", "")
         if letter_id.isdigit():
-            return [(str(p.pk), p.name) for p in professions.filter(letter_id=letter_id)]
-        return [(str(p.pk), f"{p.name} · {p.letter.title}") for p in professions]
+            professions = professions.filter(letter_id=letter_id)
+        elif Letter.objects.count() > 1:
+            return []  # hidden until a letter is chosen: a long mixed list helps no one
+        return [(str(p.pk), p.name) for p in professions]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Signature]) -> QuerySet[Signature]:
         value = self.value()
@@ -443,8 +446,35 @@ class SignatureAdmin(admin.ModelAdmin):
             marks.append(gettext("notable"))
         return ", ".join(marks)
 
+    def get_list_display(self, request: HttpRequest) -> list[str]:
+        # Narrow enough to read without scrolling sideways: the letter only
+        # when several are shown, the state only outside the queue.
+        columns = [
+            "full_name",
+            "signer_details",
+            "location",
+            "comment_excerpt",
+            "email_domain",
+            "hold_reason",
+            "marks",
+            "confirmed_at",
+        ]
+        if not request.GET.get("letter__id__exact"):
+            columns.insert(1, "letter")
+        if request.GET.get(StatusFilter.parameter_name, QUEUE) not in (QUEUE, HELD):
+            columns.insert(-1, "state")
+        return columns
+
+    @admin.display(description=_("profession, title, affiliation"))
+    def signer_details(self, signature: Signature) -> str:
+        parts = [signature.profession.name if signature.profession else "", signature.title, signature.affiliation]
+        return " · ".join(part for part in parts if part)
+
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        titles = {QUEUE: gettext("Moderation queue: awaiting a decision"), HELD: gettext("Held for review")}
+        status = request.GET.get(StatusFilter.parameter_name, QUEUE)
         extra_context = {
+            "title": titles.get(status, gettext("Signatures")),
             **(extra_context or {}),
             "can_export": self.has_export_permission(request),
             "can_invalidate": self.has_moderate_permission(request),
@@ -746,3 +776,49 @@ class DigestSubscriptionAdmin(admin.ModelAdmin):
     list_display = ["user", "created_at"]
     list_select_related = ["user"]
     autocomplete_fields = ["user"]
+
+
+@admin.register(OutgoingEmail)
+class OutgoingEmailAdmin(admin.ModelAdmin):
+    """Emails to signers as the worker sees them; failed ones can be queued again."""
+
+    list_display = ["kind", "status", "attempts", "created_at", "next_attempt_at", "sent_at", "short_error"]
+    list_filter = ["status", "kind"]
+    search_fields = ["to_email", "message_id"]
+    ordering = ["-created_at"]
+    show_full_result_count = False
+    fields = [
+        "signature",
+        "kind",
+        "status",
+        "attempts",
+        "last_error",
+        "created_at",
+        "last_attempt_at",
+        "next_attempt_at",
+        "sent_at",
+        "message_id",
+        "from_email",
+        "to_email",
+        "reply_to",
+        "subject",
+        "body_text",
+    ]
+    readonly_fields = fields
+    actions = ["retry"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description=_("last error"))
+    def short_error(self, email: OutgoingEmail) -> str:
+        return Truncator(email.last_error).chars(80)
+
+    @admin.action(description=_("Queue the selected failed emails again"), permissions=["change"])
+    def retry(self, request: HttpRequest, queryset: QuerySet[OutgoingEmail]) -> None:
+        count = services.retry_failed_emails(email_ids=queryset.values_list("pk", flat=True))
+        self.message_user(
+            request,
+            ngettext("%(count)d email queued again.", "%(count)d emails queued again.", count) % {"count": count},
+            messages.SUCCESS,
+        )

@@ -1,22 +1,28 @@
 """
 One function per message we send to a signer. Each renders
-`templates/emails/<name>_subject.txt`, `<name>.txt` and `<name>.html`.
+`templates/emails/<name>_subject.txt`, `<name>.txt` and `<name>.html` and
+queues the result as an `OutgoingEmail` row in the caller's transaction, so
+the email exists if and only if the change it is about was committed. A
+worker sends it (`signatures.outbox`), retrying while the mail server is down.
 """
 
 from __future__ import annotations
 
-from email.utils import formataddr, parseaddr
+import secrets
+from email.utils import formataddr, formatdate, parseaddr
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from .models import Signature
+from . import limits, outbox
+from .models import Letter, LetterVersion, OutgoingEmail, Signature
 from .tokens import Purpose, make_token
+
+Kind = OutgoingEmail.Kind
 
 
 def absolute_url(path: str) -> str:
@@ -28,47 +34,129 @@ def confirm_url(signature: Signature) -> str:
     return absolute_url(reverse("signatures:confirm", kwargs={"token": make_token(signature, Purpose.CONFIRM)}))
 
 
-def from_address(signature: Signature) -> str:
+def withdraw_url(signature: Signature) -> str:
+    return absolute_url(reverse("signatures:withdraw", kwargs={"token": make_token(signature, Purpose.WITHDRAW)}))
+
+
+def withdraw_page_url(letter: Letter) -> str:
+    return absolute_url(reverse("signatures:withdraw_request", kwargs={"slug": letter.slug}))
+
+
+def one_line(value: str) -> str:
+    # Header values are one line whatever a template, a letter or a name
+    # contains: a "\r\nBcc: ..." cannot add a header or a recipient.
+    return " ".join(str(value).split())
+
+
+def from_address(letter: Letter) -> str:
     name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    sender_name = signature.letter.sender_name or name
+    sender_name = one_line(letter.sender_name or name)
     return formataddr((sender_name, address)) if sender_name else address
 
 
-def build_message(signature: Signature, template: str, context: dict[str, Any]) -> EmailMultiAlternatives:
+def new_message_id() -> str:
+    """A Message-ID fixed when the email is queued, so a resend is recognisably the same message."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    return f"<{secrets.token_hex(16)}@{domain}>"
+
+
+# Messages anyone can trigger by typing an address into a form: capped per
+# address per letter (SIGNATURES_LIMIT_EMAILS_PER_ADDRESS), so the site cannot
+# be used to flood a stranger's inbox, from however many IP addresses.
+CAPPED_KINDS = frozenset({Kind.CONFIRM, Kind.ALREADY_SIGNED, Kind.WITHDRAW})
+
+
+def queue(signature: Signature, kind: Kind, context: dict[str, Any]) -> OutgoingEmail | None:
+    """Render a message to a signer and queue it in the current transaction (None: over the per-address cap)."""
+    if kind in CAPPED_KINDS and not limits.take_email_allowance(
+        letter_id=signature.letter_id, email_normalized=signature.email_normalized
+    ):
+        return None
+    letter = signature.letter
     context = {
         "signature": signature,
-        # The letter's title as the organizers translated it for the signer's language.
-        "letter": signature.letter.translated(signature.language),
+        "letter": letter,
         "site_url": settings.SITE_URL,
+        "letter_url": absolute_url(letter.get_absolute_url()),
+        "withdraw_page_url": withdraw_page_url(letter),
         "token_days": settings.SIGNATURES_TOKEN_MAX_AGE_DAYS,
         **context,
     }
     with translation.override(signature.language or settings.LANGUAGE_CODE):
-        # Subjects are one line whatever a template or a name contains.
-        subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
-        text = render_to_string(f"emails/{template}.txt", context)
-        html = render_to_string(f"emails/{template}.html", context)
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=text,
-        from_email=from_address(signature),
-        to=[signature.email],
-        reply_to=[settings.SIGNATURES_REPLY_TO] if settings.SIGNATURES_REPLY_TO else None,
-        headers={"Auto-Submitted": "auto-generated"},
+        subject = one_line(render_to_string(f"emails/{kind.value}_subject.txt", context))
+        text = render_to_string(f"emails/{kind.value}.txt", context)
+        html = render_to_string(f"emails/{kind.value}.html", context)
+    email = OutgoingEmail(
+        signature=signature,
+        kind=kind,
+        message_id=new_message_id(),
+        from_email=from_address(letter),
+        to_email=signature.email,
+        reply_to=one_line(settings.SIGNATURES_REPLY_TO),
+        subject=subject[:500],
+        body_text=text,
+        body_html=html,
     )
-    message.attach_alternative(html, "text/html")
+    outbox.put(email)
+    return email
+
+
+def build_message(email: OutgoingEmail) -> EmailMultiAlternatives:
+    """The message as it goes over SMTP, the same bytes on every attempt but for the transport headers."""
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.body_text,
+        from_email=email.from_email,
+        to=[email.to_email],
+        reply_to=[email.reply_to] if email.reply_to else None,
+        headers={
+            "Message-ID": email.message_id,
+            # When the message was written, so a resend is identical to the first send.
+            "Date": formatdate(email.created_at.timestamp()),
+            "Auto-Submitted": "auto-generated",
+        },
+    )
+    if email.body_html:
+        message.attach_alternative(email.body_html, "text/html")
     return message
 
 
-def deliver(message: EmailMultiAlternatives) -> None:
-    """Send once the signature it is about has been committed."""
-    transaction.on_commit(message.send)
+def send_confirmation(signature: Signature) -> OutgoingEmail | None:
+    """Confirm your signature: the link that turns a submission into a signature."""
+    return queue(signature, Kind.CONFIRM, {"confirm_url": confirm_url(signature)})
 
 
-def send_confirmation(signature: Signature) -> None:
-    deliver(build_message(signature, "confirm_signature", {"confirm_url": confirm_url(signature)}))
+def send_already_signed(signature: Signature) -> OutgoingEmail | None:
+    """You have already signed: the answer to a repeat submit of a confirmed address."""
+    return queue(signature, Kind.ALREADY_SIGNED, {})
 
 
-def send_already_signed(signature: Signature) -> None:
-    letter_url = absolute_url(signature.letter.get_absolute_url())
-    deliver(build_message(signature, "already_signed", {"letter_url": letter_url}))
+def send_withdrawal_link(signature: Signature) -> OutgoingEmail | None:
+    """Withdraw your signature: the link that withdraws it and erases the signer's data."""
+    return queue(signature, Kind.WITHDRAW, {"withdraw_url": withdraw_url(signature)})
+
+
+def send_signature_public(signature: Signature) -> OutgoingEmail:
+    """Your signature is public: sent when a moderator approves it."""
+    return queue(signature, Kind.PUBLIC, {})
+
+
+def reaffirm_url(signature: Signature) -> str:
+    return absolute_url(reverse("signatures:reaffirm", kwargs={"token": make_token(signature, Purpose.REAFFIRM)}))
+
+
+def send_revision_notice(signature: Signature, *, new_version: LetterVersion) -> OutgoingEmail:
+    """The text you signed has changed: the difference, and a link to re-affirm or withdraw."""
+    from .revisions import diff_lines, unified_diff
+
+    old_version = signature.version
+    context = {
+        "old_version": old_version,
+        "new_version": new_version,
+        "diff_text": unified_diff(old_version, new_version),
+        "diff_lines": diff_lines(old_version, new_version),
+        "reaffirm_url": reaffirm_url(signature),
+        "withdraw_url": withdraw_url(signature),
+        "version_url": absolute_url(new_version.get_absolute_url()),
+    }
+    return queue(signature, Kind.REVISION_NOTICE, context)

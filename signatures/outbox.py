@@ -20,14 +20,17 @@ with the same Message-ID, so mail clients show it once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import smtplib
+import time
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.core.mail import get_connection
-from django.db import transaction
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -78,6 +81,34 @@ def put(email: OutgoingEmail) -> OutgoingEmail:
     return email
 
 
+_relaxed_connection: int | None = None
+
+
+def relax_commit_durability() -> None:
+    """
+    Let the worker's commits return before PostgreSQL flushes them to disk
+    (synchronous_commit off, for this session only). The worker writes only
+    progress marks (claimed, sent, retry at); a database crash losing the last
+    few of them means at worst an email sent again with the same Message-ID.
+    Signatures and the emails themselves are written by web requests, durably.
+    """
+    global _relaxed_connection  # noqa: PLW0603 (one flag per process)
+    db = transaction.get_connection()
+    if db.vendor != "postgresql":
+        return
+    try:
+        db.ensure_connection()
+        if _relaxed_connection == id(db.connection):
+            return
+        with db.cursor() as cursor:
+            cursor.execute("SET synchronous_commit TO OFF")
+    except DatabaseError:
+        # Only a speed-up: without it the worker is slower, not wrong.
+        logger.warning("Could not turn off synchronous_commit for the worker", exc_info=True)
+        return
+    _relaxed_connection = id(db.connection)
+
+
 def _claimable(now: datetime) -> Q:
     return Q(status=Status.QUEUED, next_attempt_at__lte=now) | Q(status=Status.SENDING, claimed_until__lt=now)
 
@@ -104,12 +135,75 @@ def deliver(message_id: str) -> str:
     return SENT
 
 
+class _Mailer:
+    """
+    One mail server connection per worker process, reused from one email to
+    the next: connecting, TLS and login cost more than sending a message.
+    Dropped after an error, when idle, or when the settings change.
+    """
+
+    IDLE_SECONDS = 30
+
+    def __init__(self) -> None:
+        self.backend: Any = None
+        self.settings_key: tuple[Any, ...] = ()
+        self.last_used = 0.0
+
+    def close(self) -> None:
+        backend, self.backend = self.backend, None
+        if backend is not None:
+            with contextlib.suppress(Exception):  # the server may be gone already
+                backend.close()
+
+    def send(self, message: EmailMultiAlternatives) -> None:
+        key = tuple(getattr(settings, name, None) for name in _EMAIL_SETTINGS)
+        if self.backend is not None and (
+            key != self.settings_key or time.monotonic() - self.last_used > self.IDLE_SECONDS
+        ):
+            self.close()
+        reused = self.backend is not None
+        try:
+            try:
+                self._send(message, key)
+            except (smtplib.SMTPServerDisconnected, ConnectionError):
+                if not reused:
+                    raise
+                # The server closed a connection we kept: open a new one, once.
+                self.close()
+                self._send(message, key)
+        except Exception:
+            self.close()
+            raise
+        self.last_used = time.monotonic()
+
+    def _send(self, message: EmailMultiAlternatives, key: tuple[Any, ...]) -> None:
+        if self.backend is None:
+            self.backend = get_connection(fail_silently=False)
+            self.settings_key = key
+            # Opened here, so send_messages() leaves it open for the next email.
+            self.backend.open()
+        if self.backend.send_messages([message]) != 1:
+            raise smtplib.SMTPException("The mail backend did not send the message.")
+
+
+_EMAIL_SETTINGS = (
+    "EMAIL_BACKEND",
+    "EMAIL_HOST",
+    "EMAIL_PORT",
+    "EMAIL_HOST_USER",
+    "EMAIL_HOST_PASSWORD",
+    "EMAIL_USE_TLS",
+    "EMAIL_USE_SSL",
+    "EMAIL_TIMEOUT",
+)
+_mailer = _Mailer()
+
+
 def _send(email: OutgoingEmail) -> None:
     from .emails import build_message
 
     # No transaction is open here: a slow mail server holds no lock.
-    if get_connection(fail_silently=False).send_messages([build_message(email)]) != 1:
-        raise smtplib.SMTPException("The mail backend did not send the message.")
+    _mailer.send(build_message(email))
 
 
 def is_permanent(exc: BaseException) -> bool:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.dispatch import receiver
 from django_tasks import task
+from django_tasks.signals import task_started
+from django_tasks_db.backend import DatabaseBackend
 
 from . import digest, outbox, services
 
@@ -11,6 +16,13 @@ from . import digest, outbox, services
 def send_email(message_id: str) -> str:
     """Send one queued email; `outbox.deliver` schedules its own retries, so this never raises for SMTP."""
     return outbox.deliver(message_id)
+
+
+@receiver(task_started)
+def _worker_commits_without_waiting_for_disk(sender: Any, **kwargs: Any) -> None:
+    # Only in the database worker (`manage.py db_worker`), never a web process.
+    if isinstance(sender, DatabaseBackend) or (isinstance(sender, type) and issubclass(sender, DatabaseBackend)):
+        outbox.relax_commit_durability()
 
 
 @task()

@@ -1,7 +1,19 @@
 from django.conf import settings
 from django.urls import path
 
-from .views import confirm, exports, founding, health, letters, privacy, share, signatories, transparency, versions
+from .views import (
+    confirm,
+    exports,
+    founding,
+    health,
+    letters,
+    privacy,
+    share,
+    signatories,
+    transparency,
+    versions,
+    withdraw,
+)
 
 app_name = "signatures"
 
@@ -18,7 +30,8 @@ urlpatterns = [
     path("letters/<slug:slug>/badge.svg", exports.badge_svg, name="badge_svg"),
     path("letters/<slug:slug>/share.png", share.share_image, name="share_image"),
     path("confirm/<str:token>/", confirm.confirm, name="confirm"),
-    path("privacy/", privacy.privacy_notice, name="privacy"),
+    path("letters/<slug:slug>/withdraw/", withdraw.withdraw_request, name="withdraw_request"),
+    path("withdraw/<str:token>/", withdraw.withdraw, name="withdraw"),
     path("letters/<slug:slug>/versions/", versions.versions, name="letter_versions"),
     path("letters/<slug:slug>/versions/<int:number>/", versions.version_detail, name="letter_version"),
     path("letters/<slug:slug>/transparency/", transparency.transparency, name="transparency"),
@@ -27,6 +40,7 @@ urlpatterns = [
     path("invitation/<str:token>/", founding.invitation, name="invitation"),
     path("invitation/<str:token>/sign/", founding.invitation_sign, name="invitation_sign"),
     path("invitation/<str:token>/check-your-email/", founding.invitation_check_email, name="invitation_check_email"),
+    path("privacy/", privacy.privacy_notice, name="privacy"),
     # Probes; HealthProbeMiddleware answers them first, these make them reversible.
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
