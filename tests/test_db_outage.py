@@ -115,6 +115,8 @@ STOP_AT = 8.0
 # The site must serve normally again this soon after the database returns.
 RECOVERY_SECONDS = 1.5
 CLIENTS = 3
+# Generous: a busy CI machine is slow, and a hung request must still fail the test.
+REQUEST_TIMEOUT = 15
 
 
 @skipUnless(connection.vendor == "postgresql", "simulates a PostgreSQL outage through a TCP proxy")
@@ -154,7 +156,7 @@ class DatabaseOutageUnderLoadTests(TransactionTestCase):
     def post_sign(self, port: int, form: dict[str, str], cookie: str, email: str) -> int:
         data = {**form, "email": email}
         body = urllib.parse.urlencode(data)
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
         try:
             conn.request(
                 "POST",
@@ -193,7 +195,7 @@ class DatabaseOutageUnderLoadTests(TransactionTestCase):
                             if method == "POST":
                                 status = self.post_sign(port, form, cookie, email)
                             else:
-                                status = get(port, self.letter.get_absolute_url())[0]
+                                status = get(port, self.letter.get_absolute_url(), timeout=REQUEST_TIMEOUT)[0]
                         except OSError:
                             status = None
                         with lock:
@@ -208,7 +210,7 @@ class DatabaseOutageUnderLoadTests(TransactionTestCase):
             time.sleep(max(0.0, RESTORE_AT - (time.monotonic() - start)))
             self.proxy.restore()
             for thread in threads:
-                thread.join(timeout=STOP_AT + 10)
+                thread.join(timeout=STOP_AT + 2 * REQUEST_TIMEOUT)
             assert not any(thread.is_alive() for thread in threads)
             # The same gunicorn (never restarted) is healthy and ready.
             assert get(port, "/readyz")[0] == 200
