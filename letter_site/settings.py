@@ -333,6 +333,8 @@ SIGNATURES_LIMIT_LIST_PAGES_PER_IP = env.str("SIGNATURES_LIMIT_LIST_PAGES_PER_IP
 SIGNATURES_MIN_FILL_SECONDS = env.int("SIGNATURES_MIN_FILL_SECONDS", default=3)
 # A sign form older than this asks the person to send it again.
 SIGNATURES_FORM_MAX_AGE_HOURS = env.int("SIGNATURES_FORM_MAX_AGE_HOURS", default=48)
+# A dropped submission (bot, blocklist) answers no sooner than a real one does.
+SIGNATURES_PAD_CAUGHT_RESPONSES = env.bool("SIGNATURES_PAD_CAUGHT_RESPONSES", default=True)
 # Refuse addresses at throwaway-mail domains (disposable-email-domains package).
 SIGNATURES_REJECT_DISPOSABLE_EMAILS = env.bool("SIGNATURES_REJECT_DISPOSABLE_EMAILS", default=True)
 # Staff are signed out of the admin after this many idle minutes.

@@ -16,6 +16,7 @@ response a real one gets; only a tally is kept (`CaughtSubmission`).
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -62,3 +63,36 @@ def inspect(data: Mapping[str, Any], letter_id: int, *, now: float | None = None
     if age > settings.SIGNATURES_FORM_MAX_AGE_HOURS * 3600:
         return EXPIRED
     return HUMAN
+
+
+class ResponseTimer:
+    """
+    Keeps the clock from telling a caught submission from a real one.
+
+    A real signature renders and queues an email; a dropped one (bot, blocked
+    address) does neither and would answer faster. Each worker process keeps a
+    moving average of how long real sign POSTs take (`observe`), and a dropped
+    one waits until about as long has passed (`pad`), with a little jitter.
+    The wait holds a worker as long as a real signature would, no longer.
+    """
+
+    def __init__(self, initial_seconds: float = 0.05, weight: float = 0.1) -> None:
+        self.average = initial_seconds
+        self.weight = weight
+
+    def observe(self, started: float) -> None:
+        elapsed = time.monotonic() - started
+        # A stalled request (a slow database) must not teach every bot answer to stall.
+        elapsed = min(elapsed, 4 * self.average + 0.05)
+        self.average += self.weight * (elapsed - self.average)
+
+    def pad(self, started: float) -> None:
+        if not settings.SIGNATURES_PAD_CAUGHT_RESPONSES:
+            return
+        target = self.average * random.uniform(0.9, 1.1)  # noqa: S311 (jitter, not security)
+        remaining = target - (time.monotonic() - started)
+        if remaining > 0:
+            time.sleep(min(remaining, 2.0))
+
+
+sign_response_timer = ResponseTimer()

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -7,7 +9,7 @@ from django.utils import translation
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
-from signatures import outage, page_cache, services
+from signatures import bots, outage, page_cache, services
 from signatures.caching import make_private
 from signatures.client import client_ip
 from signatures.forms import SignatureForm
@@ -64,6 +66,7 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @sensitive_post_parameters("email")
 @require_POST
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
+    started = time.monotonic()
     letter = _letter_or_404(slug)
     if not letter.is_accepting_signatures:
         return _render_letter(request, letter, SignatureForm(letter=letter), status=403)
@@ -74,9 +77,10 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
         # A bot (honeypot filled, sent too fast, forged stamp): nothing stored,
         # nothing sent, and the same answer as a real signature gets.
         services.record_caught_submission(letter=letter, reason=form.caught_reason)
+        bots.sign_response_timer.pad(started)
         return redirect("signatures:check_email", slug=letter.slug)
     try:
-        services.sign_letter(
+        outcome = services.sign_letter(
             letter=letter,
             ip_address=client_ip(request),
             language=translation.get_language() or settings.LANGUAGE_CODE,
@@ -84,6 +88,12 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
         )
     except services.SigningClosed:
         return _render_letter(request, letter, SignatureForm(letter=letter), status=403)
+    # A blocklisted address is dropped without the work a real one costs: answer
+    # no sooner than a real one does, so the clock does not tell them apart.
+    if outcome == services.SignOutcome.BLOCKED:
+        bots.sign_response_timer.pad(started)
+    else:
+        bots.sign_response_timer.observe(started)
     # Whatever happened (new, pending, already signed, blocked, held), the
     # signer sees the same page: the difference goes only to their mailbox.
     return redirect("signatures:check_email", slug=letter.slug)
