@@ -335,3 +335,15 @@ class GunicornAccessLogTests(TestCase):
         assert token not in line
         assert "someone@example.org" not in line
         assert "/confirm/[token]/" in atoms["r"]
+
+
+class DailyPurgeDropsIpHashesTests(TestCase):
+    def test_purge_signatures_also_drops_old_ip_hashes(self):
+        letter = make_letter()
+        old = make_signature(letter, Signature.State.APPROVED, ip_hash=services.hash_ip("198.51.100.1"))
+        Signature.objects.filter(pk=old.pk).update(created_at=timezone.now() - timezone.timedelta(days=31))
+        out = io.StringIO()
+        call_command("purge_signatures", stdout=out)
+        assert "Dropped the IP hash of 1 signature(s)" in out.getvalue()
+        old.refresh_from_db()
+        assert old.ip_hash == ""
