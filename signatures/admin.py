@@ -486,10 +486,13 @@ class SignatureAdmin(admin.ModelAdmin):
 
     def _record(self, request: HttpRequest, started: datetime, ids: list[int], message: str) -> None:
         """A LogEntry per signature the service changed, so each decision shows in its History."""
-        changed = Signature.objects.filter(pk__in=ids, moderated_by=request.user, moderated_at__gte=started)
-        LogEntry.objects.log_actions(
-            user_id=request.user.pk, queryset=list(changed), action_flag=CHANGE, change_message=message
-        )
+        for start in range(0, len(ids), 2000):
+            changed = Signature.objects.filter(
+                pk__in=ids[start : start + 2000], moderated_by=request.user, moderated_at__gte=started
+            )
+            LogEntry.objects.log_actions(
+                user_id=request.user.pk, queryset=list(changed), action_flag=CHANGE, change_message=message
+            )
 
     def _confirm_page(
         self,
@@ -646,11 +649,20 @@ class SignatureAdmin(admin.ModelAdmin):
                 # Signatures arriving after the preview are not part of what was previewed.
                 criteria["created_until"] = as_of
             if stage == "run":
+                started = timezone.now()
                 run = services.invalidate_signatures(
                     moderator=request.user,
                     reason=form.cleaned_data["reason"],
                     previewed_count=form.cleaned_data["previewed_count"] or 0,
                     **criteria,
+                )
+                rejected_ids = list(
+                    Signature.objects.filter(
+                        letter=run.letter, state=Signature.State.REJECTED, moderated_at__gte=started
+                    ).values_list("pk", flat=True)
+                )
+                self._record(
+                    request, started, rejected_ids, gettext("Invalidated in bulk: %s") % (run.criteria or "-")
                 )
                 self.message_user(
                     request,

@@ -156,6 +156,9 @@ class BulkInvalidationTests(TestCase):
         assert run.ran_by == self.moderator
         assert run.email_domain == "spam.example"
         assert run.letter == self.letter
+        # Each rejected signature's History says so.
+        history = self.client.get(reverse("admin:signatures_signature_history", args=[self.flood[0].pk]))
+        self.assertContains(history, "Invalidated in bulk: domain=spam.example")
         # Counters equal the database truth.
         assert services.recount_letter(letter=self.letter) == {}
 
