@@ -762,10 +762,12 @@ def erase_address(*, email: str) -> dict[str, int]:
     """
     Erase every trace of an email address, on request of its owner: their
     signatures on every letter (counters kept exact), the emails queued or
-    sent to them, blocklist entries and admin login attempts under that name.
-    Returns how many rows each kind lost.
+    sent to them, their name in the admin's history, blocklist entries and
+    admin login attempts under that name. Returns how many rows each kind lost.
     """
     from django.apps import apps
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
 
     from .models import BlockedAddress
 
@@ -780,6 +782,10 @@ def erase_address(*, email: str) -> dict[str, int]:
         keys_before = counter_keys(signature)
         letter_id = signature.letter_id
         deltas: Counter[str] = Counter(dict.fromkeys(keys_before, -1))
+        # The admin's history keeps its record of moderation, without the name.
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Signature), object_id=str(signature.pk)
+        ).update(object_repr=f"Erased signature #{signature.pk}")
         # Rows that point at the signature (queued emails, say) go with it.
         signature.delete()
         _apply_counter_deltas(letter_id, deltas)

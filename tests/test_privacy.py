@@ -13,6 +13,7 @@ import re
 
 import time_machine
 from django.apps import apps
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import models
@@ -267,7 +268,9 @@ class EraseAddressTests(TestCase):
                 reverse("signatures:sign", kwargs={"slug": self.other_letter.slug}),
                 sign_data(self.other_letter, email="Erase.Me@private-domain.example"),
             )
-        self.approved = make_signature(self.letter, Signature.State.APPROVED, email=self.ADDRESS)
+        self.approved = make_signature(
+            self.letter, Signature.State.APPROVED, email=self.ADDRESS, full_name="Erasable Person"
+        )
         self.kept = make_signature(self.letter, Signature.State.APPROVED, email="stays@private-domain.example")
         BlockedAddress.objects.create(email_normalized=self.ADDRESS)
 
@@ -282,10 +285,16 @@ class EraseAddressTests(TestCase):
         return hits
 
     def test_every_trace_of_the_address_is_erased_and_counts_stay_exact(self):
+        # A moderator approved it: the admin's history names the signature.
+        LogEntry.objects.log_actions(
+            user_id=make_staff().pk, queryset=[self.approved], action_flag=CHANGE, change_message="Approved"
+        )
+        assert LogEntry.objects.filter(object_repr__contains=self.approved.full_name).exists()
         assert self.text_rows_mentioning(self.ADDRESS)
         erased = services.erase_address(email="ERASE.ME@private-domain.example")
         assert erased["signatures"] == 2
         assert self.text_rows_mentioning(self.ADDRESS) == []
+        assert self.text_rows_mentioning(self.approved.full_name) == []
         assert Signature.objects.filter(pk=self.kept.pk).exists()
         assert SignatureCounter.value_for(self.letter, SignatureCounter.PUBLIC) == 1
         assert SignatureCounter.value_for(self.other_letter, "state:submitted") == 0
