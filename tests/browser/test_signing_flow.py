@@ -164,8 +164,6 @@ class SignFormInBrowserTests(BrowserTestCase):
         # HTML, CSS, script and icon, uncompressed: whitenoise compresses them further in production.
         assert 0 < sum(transferred) < 100_000, transferred
 
-
-class PrintTests(BrowserTestCase):
     def test_printing_the_letter_shows_the_text_and_signatories_without_the_form(self):
         letter = make_letter(title="Printed letter")
         make_signature(letter, Signature.State.APPROVED, full_name="Agnès Varda")
