@@ -427,6 +427,16 @@ class SignatureAdmin(admin.ModelAdmin):
         key = name_key(term)
         return queryset.filter(Q(name_key__contains=key) | Q(affiliation__icontains=term)), False
 
+    def action_checkbox(self, obj: Signature) -> str:
+        # The same markup as Django's, without rendering a form widget
+        # template per row: a third of the queue page's time at 100 rows.
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            format_html(gettext("Select this object for an action - {}"), str(obj)),
+        )
+
     @admin.display(description=_("location"))
     def location(self, signature: Signature) -> str:
         return signature.location
