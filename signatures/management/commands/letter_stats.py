@@ -58,6 +58,5 @@ class Command(BaseCommand):
         for name, health in queue.items():
             age = health.get("oldest_age_seconds")
             age_text = "-" if age is None else f"{age}s"
-            self.stdout.write(
-                f"queue {name}: {health.get('depth')} waiting, oldest {age_text}, {health.get('failed', 0)} failed"
-            )
+            failed = f", {health['failed']} failed" if "failed" in health else ""
+            self.stdout.write(f"queue {name}: {health.get('depth')} waiting, oldest {age_text}{failed}")
