@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -25,6 +26,15 @@ class ValidHtmlTests(TestCase):
     @classmethod
     def setUpTestData(cls):
         cls.letter = seed_demo_letter()
+
+    def test_no_public_page_has_inline_script_or_style(self):
+        # The Content Security Policy allows neither; static files only.
+        for page in public_pages(self.letter):
+            html = getattr(self.client, page.method)(page.path, page.data).content.decode()
+            assert re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html) is None, page.name
+            assert re.search(r"\sstyle=", html) is None, page.name
+            assert re.search(r"<style[\s>]", html) is None, page.name
+            assert re.search(r"\son[a-z]+=", html) is None, page.name
 
     def test_every_public_page_passes_the_nu_html_checker(self):
         pages = public_pages(self.letter)
