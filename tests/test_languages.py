@@ -91,6 +91,12 @@ class LetterTranslationTests(TestCase):
         self.assertNotContains(page, "<script>alert")
         self.assertContains(page, '<article class="letter" lang="es">')
 
+    def test_the_home_page_lists_letters_under_their_translated_titles(self):
+        make_letter(title="Another letter")
+        page = self.client.get(reverse("signatures:home"), headers={"accept-language": "es"})
+        self.assertContains(page, "Nuestro trabajo no es vuestro material de entrenamiento")
+        self.assertContains(page, "Another letter")
+
     def test_without_a_translation_the_original_is_shown(self):
         page = self.client.get(self.letter.get_absolute_url(), headers={"accept-language": "fr"})
         self.assertContains(page, "Our work is not your training data")

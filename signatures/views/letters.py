@@ -25,6 +25,8 @@ def home(request: HttpRequest) -> HttpResponse:
     open_letters = [letter for letter in letters if letter.effective_status == Letter.Status.OPEN]
     if len(open_letters) == 1 and len(letters) == 1:
         return redirect(open_letters[0])
+    language = translation.get_language()
+    letters = [letter.translated(language) for letter in letters]
     return render(request, "signatures/home.html", {"letters": letters})
 
 
