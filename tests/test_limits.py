@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from urllib.parse import quote
 
 import pytest
 import time_machine
@@ -310,8 +311,9 @@ class AcrossProcessesTests(TransactionTestCase):
     )
 
     def test_two_processes_counting_one_key_agree_on_every_count(self):
-        env_db = dict(connection.settings_dict)
-        url = f"postgres://{env_db['USER']}@{env_db['HOST'] or '127.0.0.1'}:{env_db['PORT'] or 5432}/{env_db['NAME']}"
+        db = connection.settings_dict
+        password = f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else ""
+        url = f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
         now = str(timezone.now().timestamp())
         processes = [
             subprocess.Popen(  # noqa: S603
