@@ -184,9 +184,7 @@ class Letter(models.Model):
     @property
     def has_not_opened_yet(self) -> bool:
         return (
-            self.effective_status == self.Status.OPEN
-            and self.opens_at is not None
-            and self.opens_at > timezone.now()
+            self.effective_status == self.Status.OPEN and self.opens_at is not None and self.opens_at > timezone.now()
         )
 
     @cached_property
@@ -704,6 +702,7 @@ class Invitation(models.Model):
             and (self.expires_at is None or self.expires_at > timezone.now())
             and (self.max_uses is None or self.use_count < self.max_uses)
         )
+
 
 class SurgeFlag(models.Model):
     """
