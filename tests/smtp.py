@@ -32,11 +32,18 @@ class SmtpSink:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[list[str]] = []
         self.mail_commands = 0
+        self.connections = 0
         self.data_started = threading.Event()
         self._lock = threading.Lock()
         self._controller: Controller | None = None
 
     # aiosmtpd handler hooks
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
+        with self._lock:
+            self.connections += 1
+        session.host_name = hostname
+        return responses
+
     async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802
         with self._lock:
             self.mail_commands += 1

@@ -121,6 +121,19 @@ class DeliveryTests(QueueTestCase):
             assert message.get_body(("html",)) is not None
 
 
+class BatchTests(QueueTestCase):
+    def test_one_task_sends_every_due_email_on_one_connection_and_their_tasks_are_dropped(self):
+        sink = self.run_smtp()
+        for n in range(5):
+            sign(self.letter, email=f"signer{n}@example.org")
+        assert DBTaskResult.objects.filter(status="READY").count() == 5
+        assert deliver_queued_emails() == 1
+        assert sorted(m["To"] for m in sink.messages) == [f"signer{n}@example.org" for n in range(5)]
+        assert sink.connections == 1
+        assert not DBTaskResult.objects.filter(status="READY").exists()
+        assert set(OutgoingEmail.objects.values_list("status", "attempts")) == {(Status.SENT, 1)}
+
+
 class TransactionTests(QueueTestCase):
     def test_a_committed_signature_always_has_its_email_and_task_queued(self):
         sign(self.letter)

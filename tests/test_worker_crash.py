@@ -97,8 +97,10 @@ class WorkerKilledMidBatchTests(TransactionTestCase):
 
         statuses = Counter(status for _, status in self.email_rows())
         assert statuses["sent"] == 2
-        assert statuses["sending"] == 1  # handed to the server, never acknowledged
-        assert statuses["queued"] == EMAILS - 3
+        # The third was handed to the server and never acknowledged; the
+        # worker may have claimed more for its batch.
+        assert statuses["sending"] >= 1
+        assert statuses["sending"] + statuses["queued"] == EMAILS - 2
 
         # Restart as `make worker` does: once the dead worker's claim has run
         # out, the sweeper queues its email again; a new worker drains the queue.
