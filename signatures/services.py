@@ -353,8 +353,10 @@ def mark_notable(*, signature_ids: Iterable[int], moderator: AbstractBaseUser | 
 @transaction.atomic
 def set_letter_paused(*, letter: Letter, is_paused: bool) -> bool:
     """Pause (or resume) signing without closing the letter; pending confirmations keep working."""
-    changed = Letter.objects.filter(pk=letter.pk).exclude(is_paused=is_paused).update(
-        is_paused=is_paused, updated_at=timezone.now()
+    changed = (
+        Letter.objects.filter(pk=letter.pk)
+        .exclude(is_paused=is_paused)
+        .update(is_paused=is_paused, updated_at=timezone.now())
     )
     letter.is_paused = is_paused
     return bool(changed)
@@ -806,7 +808,6 @@ def erase_address(*, email: str) -> dict[str, int]:
         for model in (AccessAttempt, AccessFailureLog, AccessLog):
             erased["admin login records"] += model.objects.filter(username__iexact=address).delete()[0]
     return {key: value for key, value in erased.items() if value}
-
 
 
 # --- the email queue, withdrawal and retention ------------------------------
