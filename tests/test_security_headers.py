@@ -69,6 +69,9 @@ class HeadersOnEveryPageTypeTests(TestCase):
             "after signing": self.client.get(reverse("signatures:check_email", kwargs={"slug": letter.slug})),
             "signatories": self.client.get(reverse("signatures:signatories", kwargs={"slug": letter.slug})),
             "token page": self.client.get(reverse("signatures:confirm", kwargs={"token": token})),
+            "withdraw page": self.client.get(
+                reverse("signatures:withdraw", kwargs={"token": make_token(self.signature, Purpose.WITHDRAW)})
+            ),
             "bad token": self.client.get(reverse("signatures:confirm", kwargs={"token": "nope"})),
             "privacy": self.client.get(reverse("signatures:privacy")),
             "not found": self.client.get("/no-such-page/"),
@@ -107,12 +110,12 @@ class HeadersOnEveryPageTypeTests(TestCase):
 
     def test_admin_pages_and_token_pages_are_never_indexed(self):
         pages = self.pages()
-        for name in ("admin login", "admin index", "admin list", "token page", "bad token"):
+        for name in ("admin login", "admin index", "admin list", "token page", "withdraw page", "bad token"):
             assert "noindex" in pages[name]["X-Robots-Tag"], name
 
     def test_token_pages_are_not_stored_and_load_nothing_from_elsewhere(self):
         pages = self.pages()
-        for name in ("token page", "bad token"):
+        for name in ("token page", "withdraw page", "bad token"):
             response = pages[name]
             assert "no-store" in response["Cache-Control"], name
             html = response.content.decode()
