@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.management import call_command
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from signatures.models import Letter, Signature
 from signatures.tokens import Purpose, make_token
@@ -96,7 +96,27 @@ def public_pages(letter: Letter) -> list[Page]:
         Page("signatories", reverse("signatures:signatories", kwargs=slug)),
         Page("signatories-search", reverse("signatures:signatories", kwargs=slug) + "?q=lopez"),
         *trust_pages(letter),
+        *_optional_pages(letter),
     ]
+
+
+def _optional_pages(letter: Letter) -> list[Page]:
+    """
+    Pages of parts of the site that may be switched off or still in progress.
+    (The count badge is not here: it is a fragment for other sites' iframes,
+    with its own inline style and policy.)
+    """
+    wanted = [
+        ("privacy", "signatures:privacy", {}),
+        ("withdraw", "signatures:withdraw_request", {"slug": letter.slug}),
+    ]
+    pages = []
+    for name, url_name, kwargs in wanted:
+        try:
+            pages.append(Page(name, reverse(url_name, kwargs=kwargs)))
+        except NoReverseMatch:
+            continue
+    return pages
 
 
 def trust_pages(letter: Letter) -> list[Page]:
