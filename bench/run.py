@@ -61,6 +61,9 @@ BENCH_ENV = {
     "GUNICORN_BIND": f"127.0.0.1:{PORT}",
     # No worker recycling in the middle of a measurement.
     "GUNICORN_MAX_REQUESTS": "0",
+    # A sync worker is killed after GUNICORN_TIMEOUT (30 s in production) even while
+    # it streams: the million-row export must not be cut off on a busy machine.
+    "GUNICORN_TIMEOUT": "120",
     "GUNICORN_LOG_LEVEL": "warning",
     "PYTHONUNBUFFERED": "1",
 }
@@ -206,6 +209,7 @@ class Server:
         if (ROOT / "gunicorn.conf.py").exists():
             command += ["-c", "gunicorn.conf.py"]
         command += ["--workers", "2", "--bind", f"127.0.0.1:{PORT}", "--max-requests", "0"]
+        command += ["--timeout", BENCH_ENV["GUNICORN_TIMEOUT"]]
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
                 command, cwd=ROOT, env={**os.environ, **BENCH_ENV}, stdout=out, stderr=out, start_new_session=True
