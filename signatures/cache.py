@@ -7,11 +7,12 @@ counting the same key at the same moment lose one count. The abuse limits
 (`SELECT ... FOR UPDATE` on PostgreSQL) while it is read and written. Redis,
 through `CACHE_URL`, increments atomically by itself.
 
-Django's `add` also counts the whole table (`SELECT COUNT(*)`) on every call
-to decide whether to cull, which on a viral day (a million limit keys) would
-cost more than the signature itself. On PostgreSQL and SQLite, `add` here is
-one `INSERT ... ON CONFLICT` that replaces only an expired row, and expired
-rows are deleted on one `add` in CULL_SAMPLE rather than by counting.
+Django's `add` and `set` also count the whole table (`SELECT COUNT(*)`) on
+every call to decide whether to cull, which on a viral day (a million limit
+keys) would cost more than the signature itself. On PostgreSQL and SQLite,
+each is one `INSERT ... ON CONFLICT` here (`add` replaces only an expired
+row), and expired rows are deleted on one write in CULL_SAMPLE rather than by
+counting; MAX_ENTRIES is then not enforced, expiry bounds the table instead.
 """
 
 from __future__ import annotations
@@ -33,10 +34,22 @@ CULL_SAMPLE = 1000
 
 class DatabaseCache(db.DatabaseCache):
     def add(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
+        if not self._can_upsert():
+            return super().add(key, value, timeout, version)
+        return self._upsert(key, value, timeout, version, only_over_expired=True)
+
+    def set(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> None:
+        if not self._can_upsert():
+            super().set(key, value, timeout, version)
+            return
+        self._upsert(key, value, timeout, version, only_over_expired=False)
+
+    def _can_upsert(self) -> bool:
+        return connections[router.db_for_write(self.cache_model_class)].vendor in ("postgresql", "sqlite")
+
+    def _upsert(self, key: Any, value: Any, timeout: Any, version: int | None, *, only_over_expired: bool) -> bool:
         alias = router.db_for_write(self.cache_model_class)
         connection = connections[alias]
-        if connection.vendor not in ("postgresql", "sqlite"):
-            return super().add(key, value, timeout, version)
         key = self.make_and_validate_key(key, version=version)
         timeout = self.get_backend_timeout(timeout)
         now = tz_now().replace(microsecond=0)
@@ -48,14 +61,16 @@ class DatabaseCache(db.DatabaseCache):
         encoded = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
         table = connection.ops.quote_name(self._table)
         adapt = connection.ops.adapt_datetimefield_value
+        condition = f"WHERE {table}.expires < %s" if only_over_expired else ""
+        params = [key, encoded, adapt(expires)] + ([adapt(now)] if only_over_expired else [])
         with connection.cursor() as cursor:
             if random.randrange(CULL_SAMPLE) == 0:  # noqa: S311 (sampling, not security)
                 cursor.execute(f"DELETE FROM {table} WHERE expires < %s", [adapt(now)])  # noqa: S608
             cursor.execute(
                 f"INSERT INTO {table} (cache_key, value, expires) VALUES (%s, %s, %s) "  # noqa: S608
                 f"ON CONFLICT (cache_key) DO UPDATE SET value = excluded.value, expires = excluded.expires "
-                f"WHERE {table}.expires < %s",
-                [key, encoded, adapt(expires), adapt(now)],
+                f"{condition}",
+                params,
             )
             return cursor.rowcount == 1
 

@@ -100,6 +100,12 @@ class RateParsingTests(TestCase):
             assert cache.get("limit-test") is None
             assert cache.add("limit-test", 1, timeout=60) is True
             assert cache.get("limit-test") == 1
+            cache.set("limit-test", {"any": "value"}, timeout=60)
+            assert cache.get("limit-test") == {"any": "value"}
+            cache.set("forever", "kept", timeout=None)
+            traveller.shift(10**8)
+            assert cache.get("forever") == "kept"
+            assert cache.get("limit-test") is None
 
     def test_counts_are_kept_under_a_hash_never_the_raw_subject(self):
         limits.hit("test", "203.0.113.7", limits.Rate(5, 60))
