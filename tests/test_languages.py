@@ -48,6 +48,11 @@ class InterfaceLanguageTests(TestCase):
         page = self.client.get(self.letter.get_absolute_url(), headers={"accept-language": "es"})
         self.assertContains(page, "Signer la lettre")
 
+    def test_switching_language_on_the_form_with_errors_returns_to_the_letter(self):
+        url = reverse("signatures:sign", kwargs={"slug": self.letter.slug})
+        page = self.client.post(url, {"full_name": ""})
+        self.assertContains(page, f'name="next" value="{self.letter.get_absolute_url()}"', status_code=400)
+
     def test_every_page_offers_each_language_in_its_own_name(self):
         page = self.client.get(self.letter.get_absolute_url())
         for code, name in (("en", "English"), ("es", "Español"), ("fr", "Français")):
