@@ -446,6 +446,21 @@ def measure_sign(wrk: str, fixture: Fixture, duration: int) -> Result:
     return result
 
 
+def check_static(fixture: Fixture) -> str:
+    """How whitenoise serves the stylesheet: a hashed name, compressed, cached for good."""
+    with urllib.request.urlopen(f"{BASE_URL}/letters/{fixture.slug}/", timeout=30) as response:  # noqa: S310
+        match = re.search(r'href="(/static/[^"]+\.css)"', response.read().decode())
+    if not match:
+        return "static files: no stylesheet link found"
+    request = urllib.request.Request(BASE_URL + match.group(1), headers={"Accept-Encoding": "br, gzip"})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        encoding = response.headers.get("Content-Encoding", "none")
+        return (
+            f"static files: {match.group(1)} served with Content-Encoding {encoding}, "
+            f"Cache-Control {response.headers.get('Cache-Control')}"
+        )
+
+
 def measure_csv(server: Server, fixture: Fixture) -> Result:
     """Download every public row once from fresh workers; rows/s and the serving worker's peak memory."""
     pids = server.worker_pids()
@@ -577,6 +592,8 @@ def main() -> None:
     started = time.monotonic()
     try:
         server.start()
+        static = check_static(fixture)
+        log(static)
         csv_result = measure_csv(server, fixture)
         results = measure(wrk, scenarios(fixture), options.duration)
         results.append(measure_sign(wrk, fixture, options.duration))
@@ -600,6 +617,7 @@ def main() -> None:
     log(recount)
 
     report(results, fixture, drift, recount, markdown=options.markdown)
+    print(f"- {static}")
     if drift:
         sys.exit(1)
 
