@@ -29,10 +29,12 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
-from django.middleware.csrf import get_token
+from django.middleware.csrf import _unmask_cipher_token, get_token
 from django.utils import translation
 
-_CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([A-Za-z0-9]{32,64})"')
+# Anything shaped like a masked CSRF token; the ones that unmask to this
+# visitor's secret are cut out, wherever the template put them.
+_TOKEN_LIKE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])")
 CSRF_PLACEHOLDER = "\x00csrf-token\x00"
 STAMP_PLACEHOLDER = "\x00form-stamp\x00"
 # Headers a view sets that must come back with a kept page; middleware adds the rest on the way out.
@@ -128,9 +130,12 @@ def keep_letter_page(request: HttpRequest, response: HttpResponseBase, *, letter
     from .bots import STAMP_FIELD
 
     content = response.content.decode(response.charset)
-    # Tokens are masked afresh each time one is asked for: several forms, several tokens.
-    for token in set(_CSRF_INPUT.findall(content)):
-        content = content.replace(token, CSRF_PLACEHOLDER)
+    secret = request.META.get("CSRF_COOKIE")
+    if secret:
+        # Tokens are masked afresh each time one is asked for: several forms, several tokens.
+        for candidate in set(_TOKEN_LIKE.findall(content)):
+            if _unmask_cipher_token(candidate) == secret:
+                content = content.replace(candidate, CSRF_PLACEHOLDER)
     stamp_input = re.compile(rf'name="{re.escape(STAMP_FIELD)}" value="([^"]+)"')
     for stamp in set(stamp_input.findall(content)):
         content = content.replace(stamp, STAMP_PLACEHOLDER)

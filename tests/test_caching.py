@@ -180,3 +180,23 @@ class SharedPageCacheTests(TestCase):
         first = Client().get(count_url).json()
         with self.assertNumQueries(0):
             assert Client().get(count_url).json() == first
+
+    def test_a_token_anywhere_in_the_page_is_cut_out_before_the_page_is_kept(self):
+        from django.http import HttpResponse
+        from django.middleware.csrf import _unmask_cipher_token, get_token
+        from django.test import RequestFactory
+
+        from signatures import page_cache
+
+        url = self.letter.get_absolute_url()
+        first = RequestFactory().get(url)
+        token = get_token(first)
+        page = f'<meta name="csrf-token" content="{token}"><input name="csrfmiddlewaretoken" value="{token}">'
+        page_cache.keep_letter_page(first, HttpResponse(page), letter_id=self.letter.pk)
+        second = RequestFactory().get(url)
+        served = page_cache.letter_page_from_cache(second).content.decode()
+        assert token not in served
+        (fresh,) = re.findall(r'content="([A-Za-z0-9]{64})"', served)
+        assert f'value="{fresh}"' in served
+        # The new token belongs to the second visitor's own secret.
+        assert _unmask_cipher_token(fresh) == second.META["CSRF_COOKIE"]
