@@ -74,6 +74,8 @@ class InterfaceLanguageTests(TestCase):
         [message] = mail.outbox
         assert message.subject.startswith("Confirmez votre signature")
         assert "Merci d\u2019avoir signé" in message.body
+        [(html, _)] = message.alternatives
+        assert '<html lang="fr">' in html
 
 
 class LetterTranslationTests(TestCase):
