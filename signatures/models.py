@@ -214,13 +214,18 @@ class Letter(models.Model):
         copy = Letter(**{f.attname: getattr(self, f.attname) for f in self._meta.concrete_fields})
         copy._state.adding = False
         copy.title, copy.summary, copy.body, copy.body_html = found.title, found.summary, found.body, found.body_html
-        copy.content_language = found.language
+        copy._content_language = found.language
         copy.is_translation = True
         return copy
 
-    # Set on copies returned by `translated`; the original is in no declared language.
-    content_language = ""
+    # Set on copies returned by `translated`.
+    _content_language = ""
     is_translation = False
+
+    @property
+    def content_language(self) -> str:
+        """The language of the text shown: a translation's, else the site's default (for `lang` on the letter)."""
+        return self._content_language or settings.LANGUAGE_CODE
 
 
 class Profession(models.Model):

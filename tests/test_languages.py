@@ -108,6 +108,9 @@ class LetterTranslationTests(TestCase):
         page = self.client.get(self.letter.get_absolute_url(), headers={"accept-language": "fr"})
         self.assertContains(page, "Our work is not your training data")
         self.assertContains(page, "Signer la lettre")
+        # The page is in French, the letter in the site's default language: screen readers switch voice.
+        self.assertContains(page, '<html lang="fr">')
+        self.assertContains(page, '<article class="letter" lang="en">')
 
     def test_a_translated_copy_cannot_be_saved_over_the_original(self):
         copy = self.letter.translated("es")
