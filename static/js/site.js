@@ -113,7 +113,9 @@
   function refreshCount() {
     var block = document.querySelector("[data-count-url]");
     if (!block || !window.fetch) return;
+    var sentence = block.querySelector("[data-count]");
     var number = block.querySelector("[data-count] strong");
+    var plurals = window.Intl && Intl.PluralRules ? new Intl.PluralRules(document.documentElement.lang || undefined) : null;
     var percent = block.querySelector("[data-goal-percent]");
     var progress = block.querySelector("progress");
     var format = new Intl.NumberFormat(document.documentElement.lang || undefined);
@@ -129,6 +131,13 @@
           });
           if (typeof count !== "number" || !number) return;
           number.textContent = format.format(count);
+          // Replace the words after the number with the right plural for this language.
+          var one = plurals ? plurals.select(count) === "one" : count === 1;
+          var label = one ? sentence.dataset.labelOne : sentence.dataset.labelOther;
+          if (label) {
+            while (number.nextSibling) number.nextSibling.remove();
+            sentence.appendChild(document.createTextNode(label));
+          }
           var goal = data.goal || (progress && Number(progress.dataset.goal));
           if (goal && percent && progress) {
             var value = Math.min(100, Math.round(100 * count / goal));

@@ -155,6 +155,7 @@ class SignFormInBrowserTests(BrowserTestCase):
         make_signature(self.letter, Signature.State.APPROVED)
         page.clock.fast_forward(31_000)
         expect(page.locator(".count strong")).to_have_text("1")
+        expect(page.locator(".count")).to_have_text(re.compile(r"^\s*1 signature\s*$"))
 
     def test_the_letter_page_weighs_under_100_kb(self):
         page = self.new_page()
