@@ -200,3 +200,12 @@ class SharedPageCacheTests(TestCase):
         assert f'value="{fresh}"' in served
         # The new token belongs to the second visitor's own secret.
         assert _unmask_cipher_token(fresh) == second.META["CSRF_COOKIE"]
+
+    @override_settings(SIGNATURES_LIMIT_LIST_PAGES_PER_IP="1/60")
+    def test_a_kept_list_page_is_served_before_the_per_ip_limit_counts(self):
+        url = reverse("signatures:signatories", kwargs={"slug": self.letter.slug})
+        assert self.client.get(url).status_code == 200
+        # The same page again costs nothing to serve: no limit.
+        assert self.client.get(url).status_code == 200
+        # A page that must be drawn counts, and this address is past its limit.
+        assert self.client.get(url, {"q": "other"}).status_code == 429

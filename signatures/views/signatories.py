@@ -35,9 +35,12 @@ def _url(**params: str | int | None) -> str:
     return "?" + urlencode(kept) if kept else "?"
 
 
-@limit_per_ip("list-pages", "SIGNATURES_LIMIT_LIST_PAGES_PER_IP", methods=("GET", "HEAD"))
 @require_GET
+# A page already kept in the shared cache costs next to nothing, so it is served
+# before the per-IP limit counts: the limit is there for pages that must be drawn
+# (a scraper walking a million rows asks for a new page each time).
 @shared_public_page
+@limit_per_ip("list-pages", "SIGNATURES_LIMIT_LIST_PAGES_PER_IP", methods=("GET", "HEAD"))
 @public_cache(max_age=60)
 def signatories(request: HttpRequest, slug: str) -> HttpResponse:
     letter = get_object_or_404(Letter.objects.public(), slug=slug)
