@@ -94,6 +94,11 @@ class StaffIdleTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            # No session, so no staff: not touching request.user keeps the
+            # session unread, so public pages do not Vary on Cookie and a CDN
+            # can keep them.
+            return self.get_response(request)
         user = getattr(request, "user", None)
         timeout = settings.SIGNATURES_STAFF_IDLE_TIMEOUT_MINUTES * 60
         if user is not None and user.is_authenticated and user.is_staff and timeout > 0:

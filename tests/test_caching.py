@@ -37,6 +37,8 @@ class PublicPagesAreCacheableTests(TestCase):
         assert "csrfmiddlewaretoken" not in response.content.decode()
         assert "csrftoken" not in response.cookies
         assert "Accept-Language" in response["Vary"]
+        # Nothing read the (absent) session, so a CDN need not key on cookies.
+        assert "Cookie" not in response["Vary"]
 
     def test_exports_count_and_badges_are_public(self):
         for name, max_age in (
