@@ -36,6 +36,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.contrib.auth.models import Group  # noqa: E402
 from django.contrib.staticfiles.handlers import StaticFilesHandler  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test.testcases import LiveServerThread  # noqa: E402
@@ -62,7 +63,9 @@ def seed():
             profession=professions[index % len(professions)],
             city=["Paris", "São Paulo", "Vienna", "Lagos", "Osaka", "Kraków"][index],
         )
-    make_staff("moderator")
+    # A real moderator: the queue as the restricted Moderators group sees it.
+    moderator = make_staff("moderator", superuser=False)
+    moderator.groups.add(Group.objects.get(name="Moderators"))
     return letter
 
 
