@@ -127,6 +127,9 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
     # and room for a viral day's counters before Django culls any.
     CACHES["default"]["BACKEND"] = "signatures.cache.DatabaseCache"
     CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 1_000_000)
+elif CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # The same cache, with one client per process and the limits counted in one round trip.
+    CACHES["default"]["BACKEND"] = "signatures.cache.RedisCache"
 # What the letter page showed last, kept in memory for when the database (and so
 # the database cache) is away; see signatures/outage.py.
 CACHES["fallback"] = env.cache("FALLBACK_CACHE_URL", default="locmemcache://undersigned-fallback")
@@ -298,6 +301,9 @@ SIGNATURES_BENCH = env.bool("SIGNATURES_BENCH", default=False)
 # cache for anonymous visitors (signatures/page_cache.py). 0 turns it off: the
 # default in development, where a change should show at once.
 SIGNATURES_PAGE_CACHE_SECONDS = env.int("SIGNATURES_PAGE_CACHE_SECONDS", default=0 if DEBUG else 5)
+# Seconds each process keeps the allow and block lists and the privacy notice's
+# version (signatures/organizer_data.py); a change made elsewhere shows within them.
+SIGNATURES_ORGANIZER_DATA_SECONDS = env.int("SIGNATURES_ORGANIZER_DATA_SECONDS", default=0 if DEBUG else 5)
 # Optional Reply-To for every email we send.
 SIGNATURES_REPLY_TO = env.str("SIGNATURES_REPLY_TO", default="")
 # Queued emails: tries before an email is marked failed; the first retry after

@@ -13,6 +13,9 @@ keys) would cost more than the signature itself. On PostgreSQL and SQLite,
 each is one `INSERT ... ON CONFLICT` here (`add` replaces only an expired
 row), and expired rows are deleted on one write in CULL_SAMPLE rather than by
 counting; MAX_ENTRIES is then not enforced, expiry bounds the table instead.
+
+With Redis, `RedisCache` here keeps one client object per process (Django
+makes one per call) and counts several limits in one round trip.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache.backends import db
+from django.core.cache.backends import redis as redis_backend
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.db import connections, models, router, transaction
 from django.utils.timezone import now as tz_now
@@ -96,3 +100,43 @@ class DatabaseCache(db.DatabaseCache):
             encoded = base64.b64encode(pickle.dumps(new_value, self.pickle_protocol)).decode("latin1")
             cursor.execute(f"UPDATE {table} SET value = %s WHERE cache_key = %s", [encoded, key])  # noqa: S608
         return new_value
+
+
+class _ReusedClientRedisCacheClient(redis_backend.RedisCacheClient):
+    # Django builds a new redis-py client object for every cache call, which
+    # costs more CPU than the Redis round trip itself; the client holds no
+    # per-call state (the pool hands out connections), so one per pool will do.
+    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
+        pool = self._get_connection_pool(write)
+        clients = self.__dict__.setdefault("_clients", {})
+        client = clients.get(id(pool))
+        if client is None:
+            client = clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
+class RedisCache(redis_backend.RedisCache):
+    """
+    Django's Redis cache, with one client object per process instead of one
+    per call, and `count_many`: the abuse limits' counters in one round trip.
+    """
+
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        self._class = _ReusedClientRedisCacheClient
+
+    def count_many(self, timeouts: dict[str, int]) -> dict[str, int]:
+        """
+        Add one to each key and return the new counts; a key that did not exist
+        starts at one and expires after its timeout. One MULTI/EXEC, so every
+        process sees each count exactly once.
+        """
+        client = self._cache.get_client(write=True)
+        keys = {key: self.make_and_validate_key(key) for key in timeouts}
+        pipeline = client.pipeline(transaction=True)
+        for key, timeout in timeouts.items():
+            # SET NX gives a new window its expiry; INCR counts (atomically, in order).
+            pipeline.set(keys[key], 0, ex=timeout, nx=True)
+            pipeline.incr(keys[key])
+        replies = pipeline.execute()
+        return {key: int(replies[2 * i + 1]) for i, key in enumerate(timeouts)}
