@@ -6,3 +6,8 @@ class SignaturesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "signatures"
     verbose_name = _("Open letters")
+
+    def ready(self) -> None:
+        from . import organizer_data
+
+        organizer_data.connect_signals()

@@ -11,10 +11,10 @@ from django.conf import settings
 from django.core.validators import EmailValidator
 from django.utils.translation import gettext_lazy as _
 
-from . import bots
+from . import bots, organizer_data
 from .disposable import is_disposable_domain
 from .limits import is_allowed_domain
-from .models import Letter, PrivacyNotice, Signature
+from .models import Letter, Signature
 from .text import collapse_whitespace, has_control_characters, normalize_email
 
 OTHER_PROFESSION = "other"
@@ -194,8 +194,8 @@ class SignatureForm(forms.Form):
     @staticmethod
     def consent_version() -> str:
         """Which wording of the listing box and of the privacy notice the signer saw: 'box/notice'."""
-        notice = PrivacyNotice.current()
-        return f"{CONSENT_BOX_VERSION}/{notice.version if notice else 'default'}"
+        notice_version = organizer_data.privacy_notice_version()
+        return f"{CONSENT_BOX_VERSION}/{notice_version or 'default'}"
 
 
 class WithdrawalRequestForm(forms.Form):

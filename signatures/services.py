@@ -24,7 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, EmailField, F, Q, QuerySet
 from django.utils import timezone
 
-from . import emails, limits, text
+from . import emails, limits, organizer_data, text
 from .models import (
     DigestSubscription,
     InvalidationRun,
@@ -159,7 +159,9 @@ def sign_letter(
     consent_version: str = "",
 ) -> SignOutcome:
     """Record a signature and email its confirmation link; one signature per email per letter."""
-    letter = Letter.objects.get(pk=letter.pk)
+    if letter.is_translation:
+        # A copy for display refuses to be saved and carries translated text.
+        letter = Letter.objects.get(pk=letter.pk)
     if invitation is not None:
         # A founding letter is signed only through a usable invitation.
         invitation = _lock_usable_invitation(invitation, letter)
@@ -624,12 +626,17 @@ def _publish_version(letter: Letter, *, is_major: bool, note: str, by: AbstractB
     return version
 
 
-@transaction.atomic
 def ensure_letter_version(*, letter: Letter) -> LetterVersion:
     """The letter's current published text, publishing its first version if it has none yet."""
     version = LetterVersion.objects.filter(letter=letter).order_by("-number").first()
     if version is not None:
+        # The usual case, read without a savepoint of its own: every sign request takes it.
         return version
+    return _publish_first_version(letter=letter)
+
+
+@transaction.atomic
+def _publish_first_version(*, letter: Letter) -> LetterVersion:
     Letter.objects.select_for_update().filter(pk=letter.pk).first()
     version = LetterVersion.objects.filter(letter=letter).order_by("-number").first()
     if version is not None:  # another transaction published it while we waited
@@ -725,12 +732,12 @@ def record_letter_delivery(
 
 def blocklist_reason(email_normalized: str) -> str:
     """The CaughtSubmission reason if organizers blocked this address or its domain, else ''."""
-    from .models import BlockedAddress, BlockedDomain, CaughtSubmission
+    from .models import CaughtSubmission
 
-    if BlockedAddress.objects.filter(email_normalized=email_normalized).exists():
+    if organizer_data.is_blocked_address(email_normalized):
         return CaughtSubmission.Reason.BLOCKED_ADDRESS
     domain = email_normalized.rpartition("@")[2]
-    if domain and BlockedDomain.objects.filter(domain__in=limits.domain_and_parents(domain)).exists():
+    if domain and organizer_data.is_blocked_domain(limits.domain_and_parents(domain)):
         return CaughtSubmission.Reason.BLOCKED_DOMAIN
     return ""
 

@@ -37,6 +37,7 @@ def _letter_or_404(slug: str) -> Letter:
 
 
 def _render_letter(request: HttpRequest, letter: Letter, form: SignatureForm, *, status: int = 200) -> HttpResponse:
+    letter = letter.translated(translation.get_language()) if not letter.is_translation else letter
     listed = Signature.objects.listed().filter(letter=letter).select_related("profession")
     context = {
         "letter": letter,
@@ -69,7 +70,9 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
     started = time.monotonic()
-    letter = _letter_or_404(slug)
+    # The letter itself, fetched once and passed on; its translation is read
+    # only if the page is drawn again (a form error, a closed letter).
+    letter = get_object_or_404(Letter.objects.public(), slug=slug)
     if not letter.is_accepting_signatures:
         return _render_letter(request, letter, SignatureForm(letter=letter), status=403)
     form = SignatureForm(request.POST, letter=letter)

@@ -1,0 +1,127 @@
+"""
+What organizers change rarely but every sign attempt reads: the allowed
+networks and domains, the blocked addresses and domains, the privacy notice
+in force. Kept in each process for `SIGNATURES_ORGANIZER_DATA_SECONDS`, so a
+viral hour does not ask the database the same five questions per signature.
+
+A change saved in this process (the admin, a service, a test) drops the kept
+copy at once (`post_save`/`post_delete`, and again when the transaction
+commits); the other processes see it within the same few seconds as the page
+cache's (`SIGNATURES_PAGE_CACHE_SECONDS`). 0 turns the keeping off: the
+default in development and tests, where a change must show at once.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+
+T = TypeVar("T")
+
+_kept: dict[str, tuple[float, Any]] = {}
+_lock = threading.Lock()
+
+
+def _kept_or_load(name: str, load: Callable[[], T]) -> T:
+    seconds = settings.SIGNATURES_ORGANIZER_DATA_SECONDS
+    if seconds <= 0:
+        return load()
+    now = time.monotonic()
+    kept = _kept.get(name)
+    if kept is not None and kept[0] > now:
+        return kept[1]
+    value = load()
+    with _lock:
+        _kept[name] = (now + seconds, value)
+    return value
+
+
+def forget(*_args: Any, **_kwargs: Any) -> None:
+    """Drop every kept copy (a receiver for organizer models' signals)."""
+    with _lock:
+        _kept.clear()
+    # A read inside the transaction that saved the change may have kept the
+    # old value again before the commit: forget once more when it commits.
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(_forget_now)
+
+
+def _forget_now() -> None:
+    with _lock:
+        _kept.clear()
+
+
+def _keeping() -> bool:
+    return settings.SIGNATURES_ORGANIZER_DATA_SECONDS > 0
+
+
+def is_allowed_network(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    from .models import AllowedNetwork
+
+    def load() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        networks = []
+        for cidr in AllowedNetwork.objects.values_list("cidr", flat=True):
+            try:
+                networks.append(ipaddress.ip_network(cidr, strict=False))
+            except ValueError:
+                continue
+        return networks
+
+    return any(address in network for network in _kept_or_load("allowed_networks", load))
+
+
+def is_allowed_domain(domains: list[str]) -> bool:
+    """Whether organizers allowed any of `domains` (a domain and its parents)."""
+    from .models import AllowedDomain
+
+    if not _keeping():
+        return AllowedDomain.objects.filter(domain__in=domains).exists()
+    kept = _kept_or_load("allowed_domains", lambda: frozenset(AllowedDomain.objects.values_list("domain", flat=True)))
+    return not kept.isdisjoint(domains)
+
+
+def is_blocked_domain(domains: list[str]) -> bool:
+    """Whether organizers blocked any of `domains` (a domain and its parents)."""
+    from .models import BlockedDomain
+
+    if not _keeping():
+        return BlockedDomain.objects.filter(domain__in=domains).exists()
+    kept = _kept_or_load("blocked_domains", lambda: frozenset(BlockedDomain.objects.values_list("domain", flat=True)))
+    return not kept.isdisjoint(domains)
+
+
+def is_blocked_address(email_normalized: str) -> bool:
+    from .models import BlockedAddress
+
+    if not _keeping():
+        return BlockedAddress.objects.filter(email_normalized=email_normalized).exists()
+    kept = _kept_or_load(
+        "blocked_addresses", lambda: frozenset(BlockedAddress.objects.values_list("email_normalized", flat=True))
+    )
+    return email_normalized in kept
+
+
+def privacy_notice_version() -> str | None:
+    """The version of the privacy notice in force, or None when organizers wrote none."""
+    from .models import PrivacyNotice
+
+    def load() -> str | None:
+        notice = PrivacyNotice.current()
+        return notice.version if notice else None
+
+    return _kept_or_load("privacy_notice_version", load)
+
+
+def connect_signals() -> None:
+    from .models import AllowedDomain, AllowedNetwork, BlockedAddress, BlockedDomain, PrivacyNotice
+
+    for model in (AllowedDomain, AllowedNetwork, BlockedAddress, BlockedDomain, PrivacyNotice):
+        post_save.connect(forget, sender=model, dispatch_uid=f"organizer_data.save.{model.__name__}")
+        post_delete.connect(forget, sender=model, dispatch_uid=f"organizer_data.delete.{model.__name__}")

@@ -1,0 +1,70 @@
+"""
+Allow and block lists and the privacy notice's version, kept in each web
+process for a few seconds in production: a change an organizer saves still
+takes effect at once in the process that saved it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from django.test import TestCase, override_settings
+from django.urls import reverse
+
+from signatures import organizer_data
+from signatures.models import AllowedNetwork, BlockedAddress, BlockedDomain, CaughtSubmission, PrivacyNotice, Signature
+from tests.factories import make_letter, sign_data
+
+
+@override_settings(SIGNATURES_ORGANIZER_DATA_SECONDS=60)
+class KeptOrganizerDataTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.letter = make_letter()
+
+    def setUp(self):
+        organizer_data.forget()
+        self.addCleanup(organizer_data.forget)
+
+    def sign(self, email: str) -> None:
+        response = self.client.post(
+            reverse("signatures:sign", args=[self.letter.slug]), sign_data(self.letter, email=email)
+        )
+        assert response.status_code == 302
+
+    def test_an_address_blocked_after_the_list_was_kept_is_dropped_at_once(self):
+        self.sign("first@example.org")
+        BlockedAddress.objects.create(email_normalized="troll@example.org")
+
+        self.sign("troll@example.org")
+
+        assert not Signature.objects.filter(email_normalized="troll@example.org").exists()
+        assert CaughtSubmission.objects.get(reason=CaughtSubmission.Reason.BLOCKED_ADDRESS).count == 1
+
+    def test_a_domain_unblocked_after_the_list_was_kept_signs_again(self):
+        blocked = BlockedDomain.objects.create(domain="spam.example")
+        self.sign("a@spam.example")
+        assert not Signature.objects.filter(email_normalized="a@spam.example").exists()
+
+        blocked.delete()
+        self.sign("b@spam.example")
+
+        assert Signature.objects.filter(email_normalized="b@spam.example").exists()
+
+    def test_a_new_privacy_notice_is_recorded_with_the_next_signature(self):
+        PrivacyNotice.objects.create(body="First.", version="2026-01")
+        self.sign("first@example.org")
+        PrivacyNotice.objects.create(body="Second.", version="2026-02")
+
+        self.sign("second@example.org")
+
+        assert Signature.objects.get(email_normalized="first@example.org").consent_version.endswith("/2026-01")
+        assert Signature.objects.get(email_normalized="second@example.org").consent_version.endswith("/2026-02")
+
+    def test_an_allowed_network_removed_no_longer_counts_as_allowed(self):
+        network = AllowedNetwork.objects.create(cidr="192.0.2.0/24")
+        assert organizer_data.is_allowed_network(ipaddress.ip_address("192.0.2.7"))
+
+        network.delete()
+
+        assert not organizer_data.is_allowed_network(ipaddress.ip_address("192.0.2.7"))
