@@ -33,6 +33,7 @@ import time
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -566,12 +567,33 @@ def report(results: list[Result], fixture: Fixture, drift: dict, recount: str, *
         print(table(results, baseline, markdown=True))
 
 
-def main() -> None:
+def parse_options() -> tuple[argparse.Namespace, Callable[[str], bool]]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=10, help="Seconds of load per scenario (default 10).")
     parser.add_argument("--rows", type=int, default=1_000_000, help="Signatures in the bench letter.")
     parser.add_argument("--markdown", action="store_true", help="Also print the table as Markdown.")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="Comma-separated words: measure only the scenarios whose names contain one (the baseline always "
+        "runs), e.g. --only 'letter page GET,sign' for a short run; the pages without the page cache run only "
+        "when a word says 'no page cache'.",
+    )
     options = parser.parse_args()
+    wanted = [word.strip() for word in options.only.split(",") if word.strip()]
+
+    def chosen(name: str) -> bool:
+        if not wanted or name.startswith("baseline"):
+            return True
+        if "(no page cache)" in name and not any("no page cache" in word for word in wanted):
+            return False
+        return any(word.replace("(no page cache)", "").strip() in name for word in wanted)
+
+    return options, chosen
+
+
+def main() -> None:
+    options, chosen = parse_options()
 
     OUT.mkdir(parents=True, exist_ok=True)
     os.chdir(ROOT)
@@ -594,17 +616,24 @@ def main() -> None:
         server.start()
         static = check_static(fixture)
         log(static)
-        csv_result = measure_csv(server, fixture)
-        results = measure(wrk, scenarios(fixture), options.duration)
-        results.append(measure_sign(wrk, fixture, options.duration))
-        results.append(csv_result)
+        csv_result = measure_csv(server, fixture) if chosen("CSV export") else None
+        results = measure(wrk, [s for s in scenarios(fixture) if chosen(s[0])], options.duration)
+        if chosen("sign POST"):
+            results.append(measure_sign(wrk, fixture, options.duration))
+        if csv_result:
+            results.append(csv_result)
         # The same pages drawn on every request: what the page cache saves, and
         # what keyset pagination costs by itself (deep page against first page).
         server.stop()
         BENCH_ENV["SIGNATURES_PAGE_CACHE_SECONDS"] = "0"
         server.start()
-        uncached = [s for s in scenarios(fixture) if s[0].startswith(("letter page", "public list"))]
-        results += measure(wrk, uncached, options.duration, suffix=" (no page cache)")
+        uncached = [
+            s
+            for s in scenarios(fixture)
+            if s[0].startswith(("letter page", "public list")) and chosen(s[0] + " (no page cache)")
+        ]
+        if uncached:
+            results += measure(wrk, uncached, options.duration, suffix=" (no page cache)")
     finally:
         server.stop()
         log(f"gunicorn stopped ({time.monotonic() - started:.0f} s of measuring)")

@@ -95,7 +95,7 @@ class SignatureForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.letter = letter
         self.caught_reason = ""
-        self.professions = {str(p.pk): p for p in letter.professions.all()}
+        self.professions = {str(p.pk): p for p in organizer_data.professions(letter)}
         self.fields["profession"].choices = [
             ("", _("Choose your profession")),
             *((pk, p.name) for pk, p in self.professions.items()),

@@ -1,14 +1,17 @@
 """
 What organizers change rarely but every sign attempt reads: the allowed
 networks and domains, the blocked addresses and domains, the privacy notice
-in force. Kept in each process for `SIGNATURES_ORGANIZER_DATA_SECONDS`, so a
-viral hour does not ask the database the same five questions per signature.
+in force, a letter's professions and its current published version. Kept in
+each process for `SIGNATURES_ORGANIZER_DATA_SECONDS`, so a viral hour does
+not ask the database the same questions for every signature.
 
 A change saved in this process (the admin, a service, a test) drops the kept
-copy at once (`post_save`/`post_delete`, and again when the transaction
+copies at once (`post_save`/`post_delete`, and again when the transaction
 commits); the other processes see it within the same few seconds as the page
 cache's (`SIGNATURES_PAGE_CACHE_SECONDS`). 0 turns the keeping off: the
-default in development and tests, where a change must show at once.
+default in development and tests, where a change must show at once. The
+allow and block lists are kept whole, which suits lists organizers type in
+the admin (hundreds of entries, not millions).
 """
 
 from __future__ import annotations
@@ -17,11 +20,14 @@ import ipaddress
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
+
+if TYPE_CHECKING:
+    from .models import Letter, LetterVersion, Profession
 
 T = TypeVar("T")
 
@@ -39,6 +45,8 @@ def _kept_or_load(name: str, load: Callable[[], T]) -> T:
         return kept[1]
     value = load()
     with _lock:
+        if len(_kept) > 1000:  # versions and professions of many letters: start afresh
+            _kept.clear()
         _kept[name] = (now + seconds, value)
     return value
 
@@ -119,9 +127,52 @@ def privacy_notice_version() -> str | None:
     return _kept_or_load("privacy_notice_version", load)
 
 
-def connect_signals() -> None:
-    from .models import AllowedDomain, AllowedNetwork, BlockedAddress, BlockedDomain, PrivacyNotice
+def professions(letter: Letter) -> list[Profession]:
+    """The professions a signer of `letter` picks from, in the organizers' order (read-only instances)."""
+    return _kept_or_load(f"professions:{letter.pk}", lambda: list(letter.professions.all()))
 
-    for model in (AllowedDomain, AllowedNetwork, BlockedAddress, BlockedDomain, PrivacyNotice):
+
+def current_version(letter: Letter) -> LetterVersion | None:
+    """
+    The letter's latest published version. Versions never change once
+    published, and the kept one is used only while its number is the letter's
+    `version_count` as just read from the database, so a new version shows at once.
+    """
+    from .models import LetterVersion
+
+    def load() -> LetterVersion | None:
+        return LetterVersion.objects.filter(letter=letter).order_by("-number").first()
+
+    if not _keeping():
+        return load()
+    name = f"version:{letter.pk}:{letter.version_count}"
+    version = _kept_or_load(name, load)
+    if version is None or version.number != letter.version_count:
+        with _lock:
+            _kept.pop(name, None)
+        return load()
+    return version
+
+
+def connect_signals() -> None:
+    from .models import (
+        AllowedDomain,
+        AllowedNetwork,
+        BlockedAddress,
+        BlockedDomain,
+        LetterVersion,
+        PrivacyNotice,
+        Profession,
+    )
+
+    for model in (
+        AllowedDomain,
+        AllowedNetwork,
+        BlockedAddress,
+        BlockedDomain,
+        LetterVersion,
+        PrivacyNotice,
+        Profession,
+    ):
         post_save.connect(forget, sender=model, dispatch_uid=f"organizer_data.save.{model.__name__}")
         post_delete.connect(forget, sender=model, dispatch_uid=f"organizer_data.delete.{model.__name__}")

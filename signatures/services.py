@@ -628,7 +628,7 @@ def _publish_version(letter: Letter, *, is_major: bool, note: str, by: AbstractB
 
 def ensure_letter_version(*, letter: Letter) -> LetterVersion:
     """The letter's current published text, publishing its first version if it has none yet."""
-    version = LetterVersion.objects.filter(letter=letter).order_by("-number").first()
+    version = organizer_data.current_version(letter)
     if version is not None:
         # The usual case, read without a savepoint of its own: every sign request takes it.
         return version

@@ -11,9 +11,18 @@ import ipaddress
 from django.test import TestCase, override_settings
 from django.urls import reverse
 
-from signatures import organizer_data
-from signatures.models import AllowedNetwork, BlockedAddress, BlockedDomain, CaughtSubmission, PrivacyNotice, Signature
+from signatures import organizer_data, services
+from signatures.models import (
+    AllowedNetwork,
+    BlockedAddress,
+    BlockedDomain,
+    CaughtSubmission,
+    PrivacyNotice,
+    Profession,
+    Signature,
+)
 from tests.factories import make_letter, sign_data
+from tests.test_versions import edit_text
 
 
 @override_settings(SIGNATURES_ORGANIZER_DATA_SECONDS=60)
@@ -68,3 +77,26 @@ class KeptOrganizerDataTests(TestCase):
         network.delete()
 
         assert not organizer_data.is_allowed_network(ipaddress.ip_address("192.0.2.7"))
+
+    def test_a_profession_added_after_the_list_was_kept_can_be_chosen(self):
+        self.sign("first@example.org")
+        cinematographer = Profession.objects.create(letter=self.letter, name="Cinematographer", position=99)
+
+        self.sign_as(cinematographer, "second@example.org")
+
+        assert Signature.objects.get(email_normalized="second@example.org").profession == cinematographer
+
+    def test_a_version_published_after_the_last_signature_is_the_one_the_next_signer_gets(self):
+        self.sign("first@example.org")
+        edit_text(self.letter, "A clearer demand.")
+        services.publish_letter_version(letter=self.letter, is_major=False, note="Clearer")
+
+        self.sign("second@example.org")
+
+        assert Signature.objects.get(email_normalized="first@example.org").version.number == 1
+        assert Signature.objects.get(email_normalized="second@example.org").version.number == 2
+
+    def sign_as(self, profession: Profession, email: str) -> None:
+        data = sign_data(self.letter, email=email, profession=str(profession.pk))
+        response = self.client.post(reverse("signatures:sign", args=[self.letter.slug]), data)
+        assert response.status_code == 302
