@@ -301,6 +301,9 @@ SIGNATURES_BENCH = env.bool("SIGNATURES_BENCH", default=False)
 # cache for anonymous visitors (signatures/page_cache.py). 0 turns it off: the
 # default in development, where a change should show at once.
 SIGNATURES_PAGE_CACHE_SECONDS = env.int("SIGNATURES_PAGE_CACHE_SECONDS", default=0 if DEBUG else 5)
+# Seconds each process also keeps a page it read from the shared cache (never past
+# the shared entry's own expiry), so a busy process reads it once a second.
+SIGNATURES_PAGE_CACHE_LOCAL_SECONDS = env.int("SIGNATURES_PAGE_CACHE_LOCAL_SECONDS", default=0 if DEBUG else 1)
 # Seconds each process keeps the allow and block lists and the privacy notice's
 # version (signatures/organizer_data.py); a change made elsewhere shows within them.
 SIGNATURES_ORGANIZER_DATA_SECONDS = env.int("SIGNATURES_ORGANIZER_DATA_SECONDS", default=0 if DEBUG else 5)

@@ -16,12 +16,20 @@ Only anonymous visits are served from it: a request with a session cookie
   no two visitors share a token and the fill-time check still counts from
   this visit. A page whose rendering used anything else personal (a CSP
   nonce) is not kept.
+
+Each process also keeps the entries it read for up to
+`SIGNATURES_PAGE_CACHE_LOCAL_SECONDS` (1 in production, 0 when DEBUG), never
+past the moment the shared entry itself expires: a page is still at most
+SIGNATURES_PAGE_CACHE_SECONDS old, and a busy process asks the shared cache
+for it once a second instead of on every visit.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import threading
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -39,6 +47,11 @@ CSRF_PLACEHOLDER = "\x00csrf-token\x00"
 STAMP_PLACEHOLDER = "\x00form-stamp\x00"
 # Headers a view sets that must come back with a kept page; middleware adds the rest on the way out.
 _KEPT_HEADERS = ("Cache-Control", "Content-Security-Policy", "Access-Control-Allow-Origin", "Content-Disposition")
+# Pages kept in this process: {key: (until, entry)}, a few hundred at most
+# (a query string makes another key, so anyone can make more).
+_local: dict[str, tuple[float, dict[str, Any]]] = {}
+_LOCAL_MAX_ENTRIES = 200
+_local_lock = threading.Lock()
 
 
 def _seconds() -> int:
@@ -57,6 +70,29 @@ def _cacheable_request(request: HttpRequest) -> bool:
 def _key(kind: str, request: HttpRequest) -> str:
     digest = hashlib.sha256(f"{translation.get_language()}|{request.get_full_path()}".encode()).hexdigest()
     return f"page:{kind}:{digest}"
+
+
+def _read(key: str) -> dict[str, Any] | None:
+    local_seconds = settings.SIGNATURES_PAGE_CACHE_LOCAL_SECONDS
+    if local_seconds <= 0:
+        return cache.get(key)
+    now = time.time()
+    local = _local.get(key)
+    if local is not None and local[0] > now:
+        return local[1]
+    entry = cache.get(key)
+    if entry is not None:
+        until = min(now + local_seconds, entry.get("kept_until", 0))
+        if until > now:
+            with _local_lock:
+                if len(_local) >= _LOCAL_MAX_ENTRIES:
+                    _local.clear()
+                _local[key] = (until, entry)
+    return entry
+
+
+def _write(key: str, entry: dict[str, Any]) -> None:
+    cache.set(key, {**entry, "kept_until": time.time() + _seconds()}, _seconds())
 
 
 def _rebuild(entry: dict[str, Any], content: str | bytes) -> HttpResponse:
@@ -90,7 +126,7 @@ def shared_public_page(view: Callable[..., HttpResponseBase]) -> Callable[..., H
         if not _cacheable_request(request):
             return view(request, *args, **kwargs)
         key = _key("public", request)
-        entry = cache.get(key)
+        entry = _read(key)
         if entry is not None:
             return _rebuild(entry, entry["content"])
         response = view(request, *args, **kwargs)
@@ -103,7 +139,7 @@ def shared_public_page(view: Callable[..., HttpResponseBase]) -> Callable[..., H
             and not response.cookies
             and not _used_csp_nonce(request)
         ):
-            cache.set(key, {**_entry(response), "content": response.content}, _seconds())
+            _write(key, {**_entry(response), "content": response.content})
         return response
 
     return wrapped
@@ -113,7 +149,7 @@ def letter_page_from_cache(request: HttpRequest) -> HttpResponse | None:
     """The kept letter page with this visitor's own CSRF token and form stamp, or None."""
     if not _cacheable_request(request):
         return None
-    entry = cache.get(_key("letter", request))
+    entry = _read(_key("letter", request))
     if entry is None:
         return None
     from .bots import make_form_stamp
@@ -140,4 +176,4 @@ def keep_letter_page(request: HttpRequest, response: HttpResponseBase, *, letter
     for stamp in set(stamp_input.findall(content)):
         content = content.replace(stamp, STAMP_PLACEHOLDER)
     entry = {**_entry(response), "content": content, "letter_id": letter_id}
-    cache.set(_key("letter", request), entry, _seconds())
+    _write(_key("letter", request), entry)
