@@ -84,3 +84,18 @@ class ProcessLocalPageCacheTests(TestCase):
         with self.assertNumQueries(0):
             again = Client().get(url)
         assert again.content == first.content
+
+    def test_a_kept_list_page_has_the_etag_of_the_page_drawn_and_answers_304_to_it(self):
+        url = f"{self.letter.get_absolute_url()}signatories/"
+        drawn = Client().get(url)
+        kept = Client().get(url)
+        assert kept.content == drawn.content
+        assert kept["ETag"] == drawn["ETag"]
+        assert Client().get(url, headers={"if-none-match": kept["ETag"]}).status_code == 304
+
+    def test_each_visitor_of_a_kept_letter_page_gets_their_own_etag(self):
+        url = self.letter.get_absolute_url()
+        Client().get(url)
+        first, second = Client().get(url), Client().get(url)
+        assert first["ETag"] != second["ETag"]
+        assert Client().get(url, headers={"if-none-match": first["ETag"]}).status_code == 200
