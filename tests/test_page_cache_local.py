@@ -1,7 +1,8 @@
 """
 Each web process keeps the pages it read from the shared cache for a second
 (SIGNATURES_PAGE_CACHE_LOCAL_SECONDS), never past the shared entry's own
-expiry, and still gives every visitor their own CSRF token.
+expiry, and still gives every visitor their own CSRF token (drawn by
+`page_cache.csrf_token`, which does what Django's `get_token` does).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import re
 import time_machine
 from django.core.cache import cache
 from django.db import connection
-from django.test import Client, TestCase, override_settings
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, _get_new_csrf_string, _unmask_cipher_token
+from django.test import Client, RequestFactory, TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 
 from signatures import page_cache
@@ -99,3 +101,28 @@ class ProcessLocalPageCacheTests(TestCase):
         first, second = Client().get(url), Client().get(url)
         assert first["ETag"] != second["ETag"]
         assert Client().get(url, headers={"if-none-match": first["ETag"]}).status_code == 200
+
+
+class FastCsrfTokenTests(TestCase):
+    def test_a_visitor_without_a_cookie_gets_a_new_secret_and_a_token_masking_it(self):
+        request = RequestFactory().get("/")
+        token = page_cache.csrf_token(request)
+        secret = request.META["CSRF_COOKIE"]
+        assert request.META["CSRF_COOKIE_NEEDS_UPDATE"] is True
+        assert len(secret) == CSRF_SECRET_LENGTH
+        assert len(token) == 2 * CSRF_SECRET_LENGTH
+        assert set(token) <= set(CSRF_ALLOWED_CHARS)
+        assert _unmask_cipher_token(token) == secret
+
+    def test_a_visitor_with_a_cookie_keeps_their_secret_under_a_new_mask_each_time(self):
+        request = RequestFactory().get("/")
+        secret = _get_new_csrf_string()
+        request.META["CSRF_COOKIE"] = secret
+        tokens = {page_cache.csrf_token(request) for _ in range(5)}
+        assert len(tokens) == 5
+        assert {_unmask_cipher_token(token) for token in tokens} == {secret}
+        assert request.META["CSRF_COOKIE"] == secret
+
+    def test_the_random_characters_cover_the_whole_alphabet(self):
+        drawn = "".join(page_cache._random_csrf_string() for _ in range(200))
+        assert set(drawn) == set(CSRF_ALLOWED_CHARS)
