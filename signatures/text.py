@@ -35,11 +35,37 @@ def collapse_whitespace(value: str) -> str:
     return _WHITESPACE.sub(" ", value).strip()
 
 
+# Letters that are not a base letter plus a combining mark, so stripping marks
+# leaves them alone, yet a person searching types the plain Latin letters:
+# "lukasz" must find "Łukasz", "odegard" "Ødegård". Keys are casefolded first
+# (ß is already "ss" then).
+_LETTER_FOLDS = str.maketrans(
+    {
+        "ł": "l",
+        "ø": "o",
+        "đ": "d",
+        "ð": "d",
+        "æ": "ae",
+        "œ": "oe",
+        "þ": "th",
+        "\u0131": "i",  # the dotless i (Turkish)
+        "ß": "ss",
+    }
+)
+# The longest key the name_key columns hold; folding can lengthen a name (æ -> ae).
+NAME_KEY_MAX_LENGTH = 120
+
+
+def _without_marks(value: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", value)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def name_key(name: str) -> str:
-    """Lowercase, accent-free, single-spaced: 'José  LÓPEZ' -> 'jose lopez'."""
-    decomposed = unicodedata.normalize("NFKD", name or "")
-    without_marks = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return collapse_whitespace(without_marks.casefold())
+    """Lowercase, accent-free, single-spaced, Latin-folded: 'José  ŁÓPEZ' -> 'jose lopez'."""
+    folded = _without_marks(name or "").casefold().translate(_LETTER_FOLDS)
+    # Casefolding can bring marks back ('İ' -> 'i' + a dot above): strip them again.
+    return collapse_whitespace(_without_marks(folded))[:NAME_KEY_MAX_LENGTH].rstrip()
 
 
 def has_control_characters(value: str) -> bool:

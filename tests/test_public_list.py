@@ -4,7 +4,7 @@ from django.test import TestCase, override_settings
 from django.urls import reverse
 
 from signatures import services
-from signatures.models import Signature
+from signatures.models import Signature, WatchlistEntry
 from tests.factories import make_letter, make_signature
 
 
@@ -243,3 +243,99 @@ class SearchAndFilterTests(TestCase):
         self.assertContains(response, 'name="q"')
         # Filters and pages are plain links: nothing needs a script.
         self.assertContains(response, f'href="?profession={self.director.pk}"')
+
+
+# A Turkish name with the dotless i, written as escapes so it cannot be mistaken for an i.
+TURKISH_NAME = "I\u015f\u0131k Kad\u0131n"
+
+
+class SearchFoldsLettersWithoutAccentsTests(TestCase):
+    """Letters that are not a base letter plus an accent (ł, ø, đ, æ, œ, ß, þ, dotless i) are found as plain Latin."""
+
+    NAMES = (
+        "Łukasz Wiśniewski",
+        "Søren Ødegård",
+        "Đorđe Balašević",
+        "Æsa Þórsdóttir",
+        "Œdipe Roi",
+        TURKISH_NAME,
+        "Jürgen Groß",
+    )
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.letter = make_letter()
+        for name in cls.NAMES:
+            make_signature(cls.letter, Signature.State.APPROVED, full_name=name)
+        cls.list_url = reverse("signatures:signatories", kwargs={"slug": cls.letter.slug})
+
+    def test_plain_latin_finds_each_name(self):
+        expected = {
+            "lukasz": "Łukasz Wiśniewski",
+            "soren odegard": "Søren Ødegård",
+            "dorde": "Đorđe Balašević",
+            "aesa thorsdottir": "Æsa Þórsdóttir",
+            "oedipe": "Œdipe Roi",
+            "isik": TURKISH_NAME,
+            "gross": "Jürgen Groß",
+        }
+        for query, name in expected.items():
+            assert _names(self.client.get(self.list_url, {"q": query})) == [name], query
+
+    def test_the_name_as_written_still_finds_it(self):
+        for name in self.NAMES:
+            assert _names(self.client.get(self.list_url, {"q": name.upper()})) == [name], name
+
+    def test_a_folded_key_always_fits_its_column(self):
+        from signatures.text import NAME_KEY_MAX_LENGTH, name_key
+
+        long_name = "Æ" * 120
+        signature = make_signature(self.letter, Signature.State.APPROVED, full_name=long_name)
+        assert len(name_key(long_name)) == NAME_KEY_MAX_LENGTH
+        assert Signature.objects.get(pk=signature.pk).name_key == "ae" * 60
+
+
+class NameKeyMigrationTests(TestCase):
+    """The data migration recomputes keys stored before letters were folded, and undoes it."""
+
+    def setUp(self):
+        from importlib import import_module
+
+        self.migration = import_module("signatures.migrations.0013_name_key_folds_latin_letters")
+        letter = make_letter()
+        self.old = make_signature(letter, Signature.State.APPROVED, full_name="Łukasz Ødegård")
+        self.plain = make_signature(letter, Signature.State.APPROVED, full_name="José López")
+        self.erased = make_signature(letter, Signature.State.APPROVED, full_name="Æsa Roi")
+        # As stored before the change; an erased key stays blank.
+        Signature.objects.filter(pk=self.old.pk).update(name_key="łukasz ødegard")
+        Signature.objects.filter(pk=self.erased.pk).update(name_key="")
+        self.watched = WatchlistEntry.objects.create(name="Łukasz Ødegård")
+        WatchlistEntry.objects.filter(pk=self.watched.pk).update(name_key="łukasz ødegard")
+
+    def key(self, model, pk) -> str:
+        return model.objects.get(pk=pk).name_key
+
+    def test_forward_folds_old_keys_and_backward_restores_them(self):
+        from django.apps import apps
+
+        self.migration.fold_latin_letters(apps, None)
+        assert self.key(Signature, self.old.pk) == "lukasz odegard"
+        assert self.key(WatchlistEntry, self.watched.pk) == "lukasz odegard"
+        assert self.key(Signature, self.plain.pk) == "jose lopez"
+        assert self.key(Signature, self.erased.pk) == ""
+        assert _names(
+            self.client.get(reverse("signatures:signatories", args=[self.old.letter.slug]), {"q": "lukasz"})
+        ) == ["Łukasz Ødegård"]
+
+        self.migration.unfold_latin_letters(apps, None)
+        assert self.key(Signature, self.old.pk) == "łukasz ødegard"
+        assert self.key(WatchlistEntry, self.watched.pk) == "łukasz ødegard"
+        assert self.key(Signature, self.erased.pk) == ""
+
+    def test_a_watchlist_entry_whose_folded_name_is_already_watched_keeps_its_key(self):
+        from django.apps import apps
+
+        WatchlistEntry.objects.create(name="Lukasz Odegard")
+        self.migration.fold_latin_letters(apps, None)
+        assert self.key(WatchlistEntry, self.watched.pk) == "łukasz ødegard"
+        assert WatchlistEntry.objects.filter(name_key="lukasz odegard").count() == 1
