@@ -29,6 +29,25 @@ class LetterQuerySet(models.QuerySet):
         """Founding letters whose scheduled launch time has passed."""
         return self.filter(self._launched())
 
+    def with_translation(self, language: str | None) -> LetterQuerySet:
+        """
+        Each letter with its translation into `language` read in the same query,
+        so `Letter.translated(language)` then needs no query of its own.
+        """
+        code = (language or "").lower()
+        if not code:
+            return self
+        found = LetterTranslation.objects.filter(
+            letter=models.OuterRef("pk"), language__in=[code, code.split("-")[0]]
+        ).order_by(models.Case(models.When(language=code, then=0), default=1))
+        return self.annotate(
+            translation_for=models.Value(code),
+            **{
+                f"translation_{name}": models.Subquery(found.values(name)[:1])
+                for name in ("language", "title", "summary", "body", "body_html")
+            },
+        )
+
     def accepting_signatures(self) -> LetterQuerySet:
         now = timezone.now()
         return self.filter(Q(status=Letter.Status.OPEN) | self._launched(), is_paused=False).filter(
@@ -206,9 +225,22 @@ class Letter(models.Model):
         code = (language or "").lower()
         if not code:
             return self
-        candidates = [code, code.split("-")[0]]
-        by_language = {t.language: t for t in self.translations.filter(language__in=candidates)}
-        found = next((by_language[c] for c in candidates if c in by_language), None)
+        if getattr(self, "translation_for", None) == code:
+            # Read with the letter (`LetterQuerySet.with_translation`).
+            if not self.translation_language:
+                return self
+            found = LetterTranslation(
+                letter=self,
+                language=self.translation_language,
+                title=self.translation_title,
+                summary=self.translation_summary,
+                body=self.translation_body,
+                body_html=self.translation_body_html,
+            )
+        else:
+            candidates = [code, code.split("-")[0]]
+            by_language = {t.language: t for t in self.translations.filter(language__in=candidates)}
+            found = next((by_language[c] for c in candidates if c in by_language), None)
         if found is None:
             return self
         copy = Letter(**{f.attname: getattr(self, f.attname) for f in self._meta.concrete_fields})

@@ -4,7 +4,7 @@ from django.test import TestCase, override_settings
 from django.urls import reverse
 
 from signatures import services
-from signatures.models import Signature, WatchlistEntry
+from signatures.models import LetterTranslation, Signature, WatchlistEntry
 from tests.factories import make_letter, make_signature
 
 
@@ -339,3 +339,33 @@ class NameKeyMigrationTests(TestCase):
         self.migration.fold_latin_letters(apps, None)
         assert self.key(WatchlistEntry, self.watched.pk) == "łukasz ødegard"
         assert WatchlistEntry.objects.filter(name_key="lukasz odegard").count() == 1
+
+
+class TranslatedListTitleTests(TestCase):
+    """A visitor whose language the organizers translated the letter into reads its title in that language."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.letter = make_letter(title="Keep copyright for creators")
+        LetterTranslation.objects.create(
+            letter=cls.letter, language="es", title="Mantened los derechos de autor", summary="Resumen.", body="Texto."
+        )
+        cls.list_url = reverse("signatures:signatories", kwargs={"slug": cls.letter.slug})
+
+    def test_the_list_shows_the_translated_title(self):
+        for accept in ("es", "es-MX,es;q=0.9"):
+            page = self.client.get(self.list_url, headers={"accept-language": accept})
+            self.assertContains(page, "Mantened los derechos de autor")
+            self.assertNotContains(page, "Keep copyright for creators")
+
+    def test_a_language_without_a_translation_shows_the_original_title(self):
+        page = self.client.get(self.list_url, headers={"accept-language": "fr"})
+        self.assertContains(page, "Keep copyright for creators")
+        self.assertNotContains(page, "Mantened los derechos de autor")
+
+    def test_the_translated_title_costs_no_extra_query(self):
+        from tests.test_query_counts import LOCAL_CACHE, PublicPagesQueryCountTests
+
+        # The limit counters kept in a local cache, as tests/test_query_counts.py counts.
+        with override_settings(CACHES=LOCAL_CACHE), self.assertNumQueries(PublicPagesQueryCountTests.LIST_QUERIES):
+            self.client.get(self.list_url, headers={"accept-language": "es"})

@@ -2,7 +2,8 @@
 The public list of signatories: search, profession filter, keyset pages.
 
 Four queries whatever the size of the letter or the depth of the page: the
-letter, its professions, its counters, one page of rows. The page holds no
+letter (with its translation into the visitor's language, if any), its
+professions, its counters, one page of rows. The page holds no
 form with a CSRF token and nothing about the visitor, so browsers and CDNs
 may keep it for a minute.
 """
@@ -14,6 +15,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import translation
 from django.views.decorators.http import require_GET
 
 from signatures.caching import public_cache
@@ -43,7 +45,9 @@ def _url(**params: str | int | None) -> str:
 @limit_per_ip("list-pages", "SIGNATURES_LIMIT_LIST_PAGES_PER_IP", methods=("GET", "HEAD"))
 @public_cache(max_age=60)
 def signatories(request: HttpRequest, slug: str) -> HttpResponse:
-    letter = get_object_or_404(Letter.objects.public(), slug=slug)
+    # In the visitor's language when the organizers translated it, read with the letter.
+    language = translation.get_language()
+    letter = get_object_or_404(Letter.objects.public().with_translation(language), slug=slug).translated(language)
     professions = list(letter.professions.all())
     counters = SignatureCounter.values_for(letter)
     letter.public_count = counters.get(SignatureCounter.PUBLIC, 0)
