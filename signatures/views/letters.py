@@ -30,10 +30,10 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "signatures/home.html", {"letters": letters})
 
 
-def _letter_or_404(slug: str) -> Letter:
-    """The public letter, in the visitor's language when the organizers translated it."""
+def _letter_or_404(slug: str, *, translated: bool = True) -> Letter:
+    """The public letter, in the visitor's language when the organizers translated it (or itself, untranslated)."""
     letter = get_object_or_404(Letter.objects.public(), slug=slug)
-    return letter.translated(translation.get_language())
+    return letter.translated(translation.get_language()) if translated else letter
 
 
 def _render_letter(request: HttpRequest, letter: Letter, form: SignatureForm, *, status: int = 200) -> HttpResponse:
@@ -72,7 +72,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     started = time.monotonic()
     # The letter itself, fetched once and passed on; its translation is read
     # only if the page is drawn again (a form error, a closed letter).
-    letter = get_object_or_404(Letter.objects.public(), slug=slug)
+    letter = _letter_or_404(slug, translated=False)
     if not letter.is_accepting_signatures:
         return _render_letter(request, letter, SignatureForm(letter=letter), status=403)
     form = SignatureForm(request.POST, letter=letter)
