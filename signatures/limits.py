@@ -7,6 +7,9 @@ through `CACHE_URL`), never in per-process memory. A window is
 `count/seconds`: "5/60" allows five events a minute; "0" or "" turns the
 limit off. Every event adds one with `cache.incr`; the first event of a
 window creates the key with `cache.add` first, so concurrent workers agree.
+With Redis (`signatures.cache.RedisCache`) each window is one `SET NX EX` +
+`INCR` in a `MULTI`, and a sign attempt counts all its windows in one round
+trip (`hit_many`).
 
 What is counted is keyed by a keyed hash of the subject (an IP address, an
 email address, a domain), so the cache never holds one in plain form.
@@ -90,6 +93,9 @@ def hit(name: str, subject: str, rate: Rate | None, *, now: float | None = None)
     """Count one event for `subject` under limit `name`; None if the limit is off."""
     if rate is None:
         return None
+    if hasattr(cache, "count_many"):
+        # Redis: one round trip (Django's incr is two: EXISTS, then INCR).
+        return hit_many([(name, subject, rate)], now=now)[0]
     now = time.time() if now is None else now
     window = int(now // rate.seconds)
     key = f"limit:{name}:{_subject_key(subject)}:{window}"
