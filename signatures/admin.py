@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import admin_security, services  # noqa: F401 (admin_security: allow/block lists, privacy, 2FA)
 from .admin_forms import InvalidationForm, ModerationActionForm, RejectForm, VerifyForm
-from .admin_trust import LetterTrustAdminMixin, reject_as_fraud
+from .admin_trust import LetterTrustAdminMixin
 from .csv_export import stream_csv
 from .models import (
     DigestSubscription,
@@ -301,7 +301,7 @@ class SignatureAdmin(admin.ModelAdmin):
     actions = [
         "approve",
         "reject",
-        reject_as_fraud,
+        "reject_as_fraud",
         "mark_verified",
         "mark_notable",
         "unmark",
@@ -540,23 +540,56 @@ class SignatureAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Reject selected signatures…"), permissions=["moderate"])
     def reject(self, request: HttpRequest, queryset: QuerySet[Signature]) -> TemplateResponse | None:
+        return self._reject(
+            request,
+            queryset,
+            action="reject",
+            title=gettext("Reject these signatures?"),
+            submit_label=gettext("Yes, reject them"),
+            category=Signature.RejectionCategory.OTHER,
+        )
+
+    @admin.action(
+        description=_("Reject as fraudulent (counted apart in the public ledger)…"), permissions=["moderate"]
+    )
+    def reject_as_fraud(self, request: HttpRequest, queryset: QuerySet[Signature]) -> TemplateResponse | None:
+        return self._reject(
+            request,
+            queryset,
+            action="reject_as_fraud",
+            title=gettext("Reject these signatures as fraudulent?"),
+            submit_label=gettext("Yes, they are fraudulent"),
+            category=Signature.RejectionCategory.FRAUD,
+        )
+
+    def _reject(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Signature],
+        *,
+        action: str,
+        title: str,
+        submit_label: str,
+        category: str,
+    ) -> TemplateResponse | None:
+        """Ask for an optional reason, then reject through the service and record each decision."""
         form = RejectForm(request.POST if "post" in request.POST else None)
         if not form.is_valid():
             return self._confirm_page(
-                request,
-                queryset,
-                action="reject",
-                title=gettext("Reject these signatures?"),
-                form=form,
-                submit_label=gettext("Yes, reject them"),
+                request, queryset, action=action, title=title, form=form, submit_label=submit_label
             )
         reason = form.cleaned_data["reason"]
         ids = list(queryset.values_list("pk", flat=True))
         started = timezone.now()
-        count = services.reject_signatures(signature_ids=ids, moderator=request.user, reason=reason)
-        message = gettext("Rejected: %s") % reason if reason else gettext("Rejected.")
+        count = services.reject_signatures(signature_ids=ids, moderator=request.user, reason=reason, category=category)
+        if category == Signature.RejectionCategory.FRAUD:
+            message = gettext("Rejected as fraudulent.")
+            done = ngettext("%d signature rejected as fraudulent.", "%d signatures rejected as fraudulent.", count)
+        else:
+            message = gettext("Rejected: %s") % reason if reason else gettext("Rejected.")
+            done = ngettext("%d signature rejected.", "%d signatures rejected.", count)
         self._record(request, started, ids, message)
-        self.message_user(request, ngettext("%d signature rejected.", "%d signatures rejected.", count) % count)
+        self.message_user(request, done % count)
         return None
 
     @admin.action(description=_("Mark selected as verified…"), permissions=["moderate"])

@@ -352,40 +352,6 @@ def launch_now(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Que
     )
 
 
-@admin.action(description=_("Reject as fraudulent (counted apart in the public ledger)…"), permissions=["moderate"])
-def reject_as_fraud(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Signature]) -> TemplateResponse | None:
-    from .admin_forms import RejectForm
-
-    form = RejectForm(request.POST if "post" in request.POST else None)
-    if not form.is_valid():
-        return modeladmin._confirm_page(
-            request,
-            queryset,
-            action="reject_as_fraud",
-            title=gettext("Reject these signatures as fraudulent?"),
-            form=form,
-            submit_label=gettext("Yes, they are fraudulent"),
-        )
-    ids = list(queryset.values_list("pk", flat=True))
-    count = services.reject_signatures(
-        signature_ids=ids,
-        moderator=request.user,
-        reason=form.cleaned_data["reason"],
-        category=Signature.RejectionCategory.FRAUD,
-    )
-    LogEntry.objects.log_actions(
-        user_id=request.user.pk,
-        queryset=Signature.objects.filter(pk__in=ids),
-        action_flag=CHANGE,
-        change_message=gettext("Rejected as fraudulent."),
-    )
-    modeladmin.message_user(
-        request,
-        ngettext("%d signature rejected as fraudulent.", "%d signatures rejected as fraudulent.", count) % count,
-    )
-    return None
-
-
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
     list_display = ["label", "letter", "use_count", "max_uses", "expires_at", "revoked_at", "created_by", "created_at"]
