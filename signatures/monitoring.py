@@ -2,7 +2,7 @@
 Read-only facts about the running site, for `/readyz` and `manage.py letter_stats`:
 is the database reachable, are the migrations applied, how long is the email queue.
 
-Each function reports what it can and says "unknown" for what it cannot, so a
+`readiness` reports what it can and says "unknown" for what it cannot, so a
 monitoring page never fails because one part of the answer is missing.
 """
 
@@ -11,12 +11,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.apps import apps
-from django.core.exceptions import FieldDoesNotExist
 from django.db import DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
+from django_tasks_db.compat import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
+from .models import OutgoingEmail
 
 logger = logging.getLogger(__name__)
 
@@ -59,51 +61,23 @@ def _summary(queryset: QuerySet, time_field: str) -> dict[str, Any]:
     return {"depth": result["depth"], "oldest_age_seconds": _age_seconds(result["oldest"])}
 
 
-def task_queue() -> dict[str, Any] | None:
+def task_queue() -> dict[str, Any]:
     """Background tasks waiting in django-tasks-db's table (ready to run, not yet taken)."""
-    if not apps.is_installed("django_tasks_db"):
-        return None
-    from django_tasks_db.compat import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult
-
     # Only ready rows: they have a partial index, while finished results pile up
     # until pruned and would make every probe scan them.
     return _summary(DBTaskResult.objects.filter(status=TaskResultStatus.READY), "enqueued_at")
 
 
-# Outbox states that mean "not delivered yet" and "given up".
-_UNSENT_STATES = ("queued", "sending", "retrying", "pending")
-_FAILED_STATES = ("failed",)
-
-
-def email_queue() -> dict[str, Any] | None:
-    """Outgoing emails not delivered yet, if this version keeps an outbox table (`OutgoingEmail`)."""
-    try:
-        model = apps.get_model("signatures", "OutgoingEmail")
-    except LookupError:
-        return None
-    try:
-        states = {value for value, _label in model._meta.get_field("status").choices or []}
-        model._meta.get_field("created_at")
-    except FieldDoesNotExist:
-        return {"depth": "unknown", "oldest_age_seconds": "unknown"}
-    unsent = [state for state in _UNSENT_STATES if state in states]
-    failed = [state for state in _FAILED_STATES if state in states]
-    summary = _summary(model._default_manager.filter(status__in=unsent), "created_at")
-    summary["failed"] = model._default_manager.filter(status__in=failed).count()
+def email_queue() -> dict[str, Any]:
+    """Outgoing emails not delivered yet, and how many were given up on."""
+    summary = _summary(OutgoingEmail.objects.queued(), "created_at")
+    summary["failed"] = OutgoingEmail.objects.failed().count()
     return summary
 
 
 def queue_health() -> dict[str, Any]:
-    """The email outbox and the task queue, whichever exist."""
-    health: dict[str, Any] = {}
-    emails = email_queue()
-    if emails is not None:
-        health["emails"] = emails
-    tasks = task_queue()
-    if tasks is not None:
-        health["tasks"] = tasks
-    return health
+    """The email outbox and the task queue."""
+    return {"emails": email_queue(), "tasks": task_queue()}
 
 
 def readiness() -> tuple[bool, dict[str, Any]]:

@@ -53,10 +53,8 @@ class Command(BaseCommand):
         if not rows:
             self.stdout.write("(no letters yet)")
         self.stdout.write("")
-        if not queue:
-            self.stdout.write("queue: none configured")
         for name, health in queue.items():
             age = health.get("oldest_age_seconds")
             age_text = "-" if age is None else f"{age}s"
             failed = f", {health['failed']} failed" if "failed" in health else ""
-            self.stdout.write(f"queue {name}: {health.get('depth')} waiting, oldest {age_text}{failed}")
+            self.stdout.write(f"queue {name}: {health['depth']} waiting, oldest {age_text}{failed}")
