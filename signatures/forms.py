@@ -171,10 +171,6 @@ class SignatureForm(forms.Form):
         self.caught_reason = verdict
         return cleaned
 
-    @property
-    def normalized_email(self) -> str:
-        return normalize_email(self.cleaned_data["email"])
-
     def signature_fields(self) -> dict[str, Any]:
         """The cleaned values, ready for `services.sign_letter`."""
         data = self.cleaned_data

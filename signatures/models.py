@@ -48,13 +48,6 @@ class LetterQuerySet(models.QuerySet):
             },
         )
 
-    def accepting_signatures(self) -> LetterQuerySet:
-        now = timezone.now()
-        return self.filter(Q(status=Letter.Status.OPEN) | self._launched(), is_paused=False).filter(
-            Q(opens_at__isnull=True) | Q(opens_at__lte=now),
-            Q(closes_at__isnull=True) | Q(closes_at__gt=now),
-        )
-
 
 class Letter(models.Model):
     class Status(models.TextChoices):
@@ -291,9 +284,6 @@ class SignatureQuerySet(models.QuerySet):
     def awaiting_moderation(self) -> SignatureQuerySet:
         return self.filter(state=Signature.State.CONFIRMED).order_by("confirmed_at", "id")
 
-    def pending_confirmation(self) -> SignatureQuerySet:
-        return self.filter(state=Signature.State.SUBMITTED)
-
 
 class Signature(models.Model):
     class State(models.TextChoices):
@@ -523,14 +513,6 @@ class Signature(models.Model):
         super().save(*args, **kwargs)
 
     @property
-    def is_public(self) -> bool:
-        return self.state == self.State.APPROVED
-
-    @property
-    def is_held(self) -> bool:
-        return bool(self.hold_reason)
-
-    @property
     def profession_label(self) -> str:
         parts = [p for p in (self.profession.name if self.profession else "", self.title) if p]
         return ", ".join(parts)
@@ -677,15 +659,6 @@ class LetterVersion(models.Model):
         return self.content_hash[:12]
 
 
-class InvitationQuerySet(models.QuerySet):
-    def usable(self) -> InvitationQuerySet:
-        """Invitations that still let someone in: not revoked, unexpired, uses left."""
-        return self.filter(revoked_at__isnull=True).filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()),
-            Q(max_uses__isnull=True) | Q(use_count__lt=F("max_uses")),
-        )
-
-
 class Invitation(models.Model):
     """
     A private link that lets invitees read and sign a letter in its founding
@@ -715,8 +688,6 @@ class Invitation(models.Model):
         verbose_name=_("created by"),
         editable=False,
     )
-
-    objects = InvitationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("invitation")

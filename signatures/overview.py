@@ -30,16 +30,6 @@ class LetterOverview:
     per_day: list[tuple[date, int]] = field(default_factory=list)
     open_surges: list[SurgeFlag] = field(default_factory=list)
 
-    @property
-    def oldest_waiting_age(self) -> timedelta | None:
-        if self.oldest_waiting_since is None:
-            return None
-        return timezone.now() - self.oldest_waiting_since
-
-    @property
-    def busiest_day(self) -> int:
-        return max((n for _, n in self.per_day), default=0)
-
 
 def oldest_waiting_since(letter: Letter) -> datetime | None:
     # signature_letter_queue_idx (letter, state, confirmed_at, id) answers this with one index probe.

@@ -13,10 +13,6 @@ class DiffLine:
     kind: str  # "same", "removed" or "added"
     text: str
 
-    @property
-    def marker(self) -> str:
-        return {"same": " ", "removed": "-", "added": "+"}[self.kind]
-
 
 def _lines(version: LetterVersion | None) -> list[str]:
     if version is None:
