@@ -55,7 +55,7 @@ preload_app = True
 def pre_fork(server, worker) -> None:
     # A database connection opened while preloading (by an app's ready(), say)
     # must not be shared by the forked workers: close it in the master first.
-    from django.db import connections
+    from django.db import connections  # noqa: PLC0415 (Django is configured only once this runs)
 
     connections.close_all()
 
@@ -84,13 +84,13 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # The request id is the one RequestIdMiddleware set on the response.
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(a)s" request_id=%({x-request-id}o)s'
 # Paths of emailed links carry tokens: the access line redacts them (and email addresses).
-logger_class = "signatures.gunicorn_logging.RedactingLogger"
+logger_class = "signatures.ops.gunicorn_logging.RedactingLogger"
 
 if os.environ.get("LOG_FORMAT", "").strip().lower() == "json":
     logconfig_dict = {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"json": {"()": "signatures.logs.JsonFormatter"}},
+        "formatters": {"json": {"()": "signatures.ops.logs.JsonFormatter"}},
         "handlers": {
             "stdout": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"},
             "stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},

@@ -39,7 +39,7 @@ def main() -> None:
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0)
     try:
-        from signatures.bots import HONEYPOT_FIELD
+        from signatures.abuse.bots import HONEYPOT_FIELD
         from signatures.models import BlockedDomain, Signature
         from tests.factories import form_guard, make_letter, make_signature, sign_data
 

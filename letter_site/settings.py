@@ -37,7 +37,7 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "signatures",
-    "django.contrib.admin",
+    "signatures.apps.UndersignedAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -55,14 +55,14 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Operations first: every response carries a request id; probes are answered
     # before host checks, the HTTPS redirect and limits; a lost database answers 503.
-    "signatures.logs.RequestIdMiddleware",
+    "signatures.ops.logs.RequestIdMiddleware",
     "signatures.views.health.HealthProbeMiddleware",
-    "signatures.outage.DatabaseOutageMiddleware",
+    "signatures.ops.outage.DatabaseOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Refuse oversize bodies and undecodable URLs before any work is done.
-    "signatures.middleware.RequestGuardMiddleware",
+    "signatures.ops.middleware.RequestGuardMiddleware",
     "csp.middleware.CSPMiddleware",
-    "signatures.middleware.SecurityHeadersMiddleware",
+    "signatures.ops.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # ETags, so an unchanged public page answers 304 Not Modified (signatures/caching.py).
     "django.middleware.http.ConditionalGetMiddleware",
@@ -72,7 +72,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "signatures.middleware.StaffIdleTimeoutMiddleware",
+    "signatures.ops.middleware.StaffIdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: it turns a lockout into a 429 page.
@@ -125,11 +125,11 @@ CACHES = {
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
     # Abuse limits count in the cache: an increment atomic across processes,
     # and room for a viral day's counters before Django culls any.
-    CACHES["default"]["BACKEND"] = "signatures.cache.DatabaseCache"
+    CACHES["default"]["BACKEND"] = "signatures.caching.backends.DatabaseCache"
     CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 1_000_000)
 elif CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     # The same cache, with one client per process and the limits counted in one round trip.
-    CACHES["default"]["BACKEND"] = "signatures.cache.RedisCache"
+    CACHES["default"]["BACKEND"] = "signatures.caching.backends.RedisCache"
 # What the letter page showed last, kept in memory for when the database (and so
 # the database cache) is away; see signatures/outage.py.
 CACHES["fallback"] = env.cache("FALLBACK_CACHE_URL", default="locmemcache://undersigned-fallback")
@@ -199,13 +199,13 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         # LOG_FORMAT=json: one JSON object per line, for a log platform to index.
-        "json": {"()": "signatures.logs.JsonFormatter"},
+        "json": {"()": "signatures.ops.logs.JsonFormatter"},
     },
     "filters": {
-        "request_id": {"()": "signatures.logs.RequestIdFilter"},
+        "request_id": {"()": "signatures.ops.logs.RequestIdFilter"},
         # Confirmation/withdrawal tokens (in request paths) and email addresses
         # never reach a log line.
-        "redact_secrets": {"()": "signatures.log_redaction.RedactSecretsFilter"},
+        "redact_secrets": {"()": "signatures.ops.redaction.RedactSecretsFilter"},
     },
     "handlers": {
         "console": {
@@ -274,7 +274,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "signatures.client.client_ip"
+AXES_CLIENT_IP_CALLABLE = "signatures.abuse.client.client_ip"
 # Successful logins are already in the session table; keep only failures.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False

@@ -14,4 +14,4 @@ urlpatterns = [
 ]
 
 # A lost database connection answers 503 with Retry-After, not 500 (signatures/outage.py).
-handler500 = "signatures.outage.server_error"
+handler500 = "signatures.ops.outage.server_error"

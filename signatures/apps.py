@@ -1,13 +1,33 @@
+from importlib import import_module
+
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
+
+from signatures import admin as admin_package
 
 
 class SignaturesConfig(AppConfig):
+    # This module also holds the admin's config: say which one "signatures" means.
+    default = True
     default_auto_field = "django.db.models.BigAutoField"
     name = "signatures"
     verbose_name = _("Open letters")
 
     def ready(self) -> None:
-        from . import organizer_data
+        # Models are loaded only now, so the module that reads them is imported here.
+        from signatures.caching import organizer_data  # noqa: PLC0415
 
         organizer_data.connect_signals()
+
+
+class UndersignedAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin, with our site as `admin.site`."""
+
+    default = False
+    default_site = "signatures.admin.site.UndersignedAdminSite"
+
+    def ready(self) -> None:
+        super().ready()
+        for name in admin_package.MODULES:
+            import_module(f"signatures.admin.{name}")

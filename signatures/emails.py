@@ -9,37 +9,19 @@ worker sends it (`signatures.outbox`), retrying while the mail server is down.
 from __future__ import annotations
 
 import secrets
-from email.utils import formataddr, formatdate, parseaddr
+from email.utils import formataddr, parseaddr
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import translation
 
-from . import limits, outbox
-from .models import Letter, LetterVersion, OutgoingEmail, Signature
-from .tokens import Purpose, make_token
+from signatures import links, outbox
+from signatures.abuse import limits
+from signatures.models import Letter, LetterVersion, OutgoingEmail, Signature
+from signatures.revisions import diff_lines, unified_diff
 
 Kind = OutgoingEmail.Kind
-
-
-def absolute_url(path: str) -> str:
-    # Always SITE_URL, never the request's Host header, which a client controls.
-    return f"{settings.SITE_URL}{path}"
-
-
-def confirm_url(signature: Signature) -> str:
-    return absolute_url(reverse("signatures:confirm", kwargs={"token": make_token(signature, Purpose.CONFIRM)}))
-
-
-def withdraw_url(signature: Signature) -> str:
-    return absolute_url(reverse("signatures:withdraw", kwargs={"token": make_token(signature, Purpose.WITHDRAW)}))
-
-
-def withdraw_page_url(letter: Letter) -> str:
-    return absolute_url(reverse("signatures:withdraw_request", kwargs={"slug": letter.slug}))
 
 
 def one_line(value: str) -> str:
@@ -77,8 +59,8 @@ def queue(signature: Signature, kind: Kind, context: dict[str, Any]) -> Outgoing
         "signature": signature,
         "letter": letter,
         "site_url": settings.SITE_URL,
-        "letter_url": absolute_url(letter.get_absolute_url()),
-        "withdraw_page_url": withdraw_page_url(letter),
+        "letter_url": links.letter_url(letter),
+        "withdraw_page_url": links.withdraw_page_url(letter),
         "token_days": settings.SIGNATURES_TOKEN_MAX_AGE_DAYS,
         **context,
     }
@@ -101,29 +83,9 @@ def queue(signature: Signature, kind: Kind, context: dict[str, Any]) -> Outgoing
     return email
 
 
-def build_message(email: OutgoingEmail) -> EmailMultiAlternatives:
-    """The message as it goes over SMTP, the same bytes on every attempt but for the transport headers."""
-    message = EmailMultiAlternatives(
-        subject=email.subject,
-        body=email.body_text,
-        from_email=email.from_email,
-        to=[email.to_email],
-        reply_to=[email.reply_to] if email.reply_to else None,
-        headers={
-            "Message-ID": email.message_id,
-            # When the message was written, so a resend is identical to the first send.
-            "Date": formatdate(email.created_at.timestamp()),
-            "Auto-Submitted": "auto-generated",
-        },
-    )
-    if email.body_html:
-        message.attach_alternative(email.body_html, "text/html")
-    return message
-
-
 def send_confirmation(signature: Signature) -> OutgoingEmail | None:
     """Confirm your signature: the link that turns a submission into a signature."""
-    return queue(signature, Kind.CONFIRM, {"confirm_url": confirm_url(signature)})
+    return queue(signature, Kind.CONFIRM, {"confirm_url": links.confirm_url(signature)})
 
 
 def send_already_signed(signature: Signature) -> OutgoingEmail | None:
@@ -133,7 +95,7 @@ def send_already_signed(signature: Signature) -> OutgoingEmail | None:
 
 def send_withdrawal_link(signature: Signature) -> OutgoingEmail | None:
     """Withdraw your signature: the link that withdraws it and erases the signer's data."""
-    return queue(signature, Kind.WITHDRAW, {"withdraw_url": withdraw_url(signature)})
+    return queue(signature, Kind.WITHDRAW, {"withdraw_url": links.withdraw_url(signature)})
 
 
 def send_signature_public(signature: Signature) -> OutgoingEmail:
@@ -141,22 +103,16 @@ def send_signature_public(signature: Signature) -> OutgoingEmail:
     return queue(signature, Kind.PUBLIC, {})
 
 
-def reaffirm_url(signature: Signature) -> str:
-    return absolute_url(reverse("signatures:reaffirm", kwargs={"token": make_token(signature, Purpose.REAFFIRM)}))
-
-
 def send_revision_notice(signature: Signature, *, new_version: LetterVersion) -> OutgoingEmail:
     """The text you signed has changed: the difference, and a link to re-affirm or withdraw."""
-    from .revisions import diff_lines, unified_diff
-
     old_version = signature.version
     context = {
         "old_version": old_version,
         "new_version": new_version,
         "diff_text": unified_diff(old_version, new_version),
         "diff_lines": diff_lines(old_version, new_version),
-        "reaffirm_url": reaffirm_url(signature),
-        "withdraw_url": withdraw_url(signature),
-        "version_url": absolute_url(new_version.get_absolute_url()),
+        "reaffirm_url": links.reaffirm_url(signature),
+        "withdraw_url": links.withdraw_url(signature),
+        "version_url": links.absolute_url(new_version.get_absolute_url()),
     }
     return queue(signature, Kind.REVISION_NOTICE, context)

@@ -11,11 +11,12 @@ from django.conf import settings
 from django.core.validators import EmailValidator
 from django.utils.translation import gettext_lazy as _
 
-from . import bots, organizer_data
-from .disposable import is_disposable_domain
-from .limits import is_allowed_domain
-from .models import Letter, Signature
-from .text import collapse_whitespace, has_control_characters, normalize_email
+from signatures.abuse import bots
+from signatures.abuse.disposable import is_disposable_domain
+from signatures.abuse.limits import is_allowed_domain
+from signatures.caching import organizer_data
+from signatures.models import Letter, Signature
+from signatures.text import collapse_whitespace, has_control_characters, normalize_email
 
 OTHER_PROFESSION = "other"
 

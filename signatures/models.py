@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -10,7 +12,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from .text import name_key, render_markdown
+from signatures.text import name_key, normalize_email, render_markdown
 
 
 class LetterQuerySet(models.QuerySet):
@@ -512,6 +514,22 @@ class Signature(models.Model):
             self.email_domain = self.email_normalized.rsplit("@", 1)[1]
         super().save(*args, **kwargs)
 
+    def counter_keys(self) -> set[str]:
+        """The counters this signature, in its current state, adds one to."""
+        keys = {SignatureCounter.state_key(self.state)}
+        if self.state == self.State.CONFIRMED and self.hold_reason:
+            keys.add(SignatureCounter.HELD)
+        if self.state == self.State.REJECTED and self.rejection_category:
+            # The public ledger counts removals as fraudulent apart from other rejections.
+            keys.add(SignatureCounter.rejected_key(self.rejection_category))
+        if self.state == self.State.APPROVED:
+            keys.add(SignatureCounter.PUBLIC)
+            if self.wants_listing:
+                keys.add(SignatureCounter.LISTED)
+                if self.profession_id:
+                    keys.add(SignatureCounter.profession_key(self.profession_id))
+        return keys
+
     @property
     def profession_label(self) -> str:
         parts = [p for p in (self.profession.name if self.profession else "", self.title) if p]
@@ -528,8 +546,10 @@ class SignatureCounter(models.Model):
     whose state they count, so the letter page never counts a million rows.
     """
 
+    # Every counter key comes from here; nothing else spells one.
     PUBLIC = "public"
     LISTED = "listed"
+    HELD = "held"
 
     letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="counters", verbose_name=_("letter"))
     key = models.CharField(
@@ -557,6 +577,18 @@ class SignatureCounter(models.Model):
     @classmethod
     def values_for(cls, letter: Letter) -> dict[str, int]:
         return dict(cls.objects.filter(letter=letter).values_list("key", "value"))
+
+    @staticmethod
+    def state_key(state: str) -> str:
+        return f"state:{state}"
+
+    @staticmethod
+    def profession_key(profession_id: int) -> str:
+        return f"profession:{profession_id}"
+
+    @staticmethod
+    def rejected_key(category: str) -> str:
+        return f"rejected:{category}"
 
 
 class WatchlistEntry(models.Model):
@@ -932,9 +964,6 @@ class AllowedNetwork(models.Model):
         return self.cidr
 
     def clean(self) -> None:
-        import ipaddress
-
-        from django.core.exceptions import ValidationError
 
         try:
             self.cidr = str(ipaddress.ip_network(self.cidr.strip(), strict=False))
@@ -993,7 +1022,6 @@ class BlockedAddress(models.Model):
         return self.email_normalized
 
     def save(self, *args, **kwargs) -> None:
-        from .text import normalize_email
 
         self.email_normalized = normalize_email(self.email_normalized)
         super().save(*args, **kwargs)

@@ -29,15 +29,21 @@ import random
 import smtplib
 import time
 from datetime import datetime, timedelta
+from email.utils import formatdate
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import DatabaseError, transaction
 from django.db.models import F, Q
+from django.dispatch import receiver
 from django.utils import timezone
+from django_tasks import task
+from django_tasks.signals import task_started
+from django_tasks_db.backend import DatabaseBackend
+from django_tasks_db.models import DBTaskResult
 
-from .models import OutgoingEmail
+from signatures.models import OutgoingEmail
 
 logger = logging.getLogger(__name__)
 
@@ -52,12 +58,41 @@ _ERROR_LENGTH = 1000
 _REQUEUE_BATCH = 500
 
 
+@task()
+def send_email(message_id: str) -> str:
+    """Send one queued email; `deliver` schedules its own retries, so this never raises for SMTP."""
+    return deliver(message_id)
+
+
+@receiver(task_started)
+def _worker_commits_without_waiting_for_disk(sender: Any, **kwargs: Any) -> None:
+    # Only in the database worker (`manage.py db_worker`), never a web process.
+    if isinstance(sender, DatabaseBackend) or (isinstance(sender, type) and issubclass(sender, DatabaseBackend)):
+        relax_commit_durability()
+
+
+def build_message(email: OutgoingEmail) -> EmailMultiAlternatives:
+    """The message as it goes over SMTP, the same bytes on every attempt but for the transport headers."""
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.body_text,
+        from_email=email.from_email,
+        to=[email.to_email],
+        reply_to=[email.reply_to] if email.reply_to else None,
+        headers={
+            "Message-ID": email.message_id,
+            # When the message was written, so a resend is identical to the first send.
+            "Date": formatdate(email.created_at.timestamp()),
+            "Auto-Submitted": "auto-generated",
+        },
+    )
+    if email.body_html:
+        message.attach_alternative(email.body_html, "text/html")
+    return message
+
+
 def enqueue_task(message_id: str, *, run_after: datetime | None = None) -> str:
     """Ask a worker to send an email; return the task's id when the backend keeps one."""
-    from django_tasks_db.backend import DatabaseBackend
-
-    from .tasks import send_email
-
     task = send_email
     backend = task.get_backend()
     if run_after is not None:
@@ -150,10 +185,6 @@ def _send_and_record(email: OutgoingEmail) -> str:
 
 
 def _is_database_worker() -> bool:
-    from django_tasks_db.backend import DatabaseBackend
-
-    from .tasks import send_email
-
     return isinstance(send_email.get_backend(), DatabaseBackend)
 
 
@@ -181,8 +212,6 @@ def drain(*, seconds: float = DRAIN_SECONDS) -> int:
 
 
 def _claim_batch(limit: int) -> list[OutgoingEmail]:
-    from django_tasks_db.models import DBTaskResult
-
     now = timezone.now()
     claimed_until = now + timedelta(seconds=settings.SIGNATURES_EMAIL_CLAIM_SECONDS)
     with transaction.atomic():
@@ -269,8 +298,6 @@ _mailer = _Mailer()
 
 
 def _send(email: OutgoingEmail) -> None:
-    from .emails import build_message
-
     # No transaction is open here: a slow mail server holds no lock.
     _mailer.send(build_message(email))
 
@@ -334,8 +361,6 @@ def _record_failure(email: OutgoingEmail, exc: BaseException) -> str:
 
 def _waiting_task_ids(task_ids: list[str]) -> set[str]:
     """Which of these tasks are still waiting for a worker."""
-    from django_tasks_db.models import DBTaskResult
-
     ids = [task_id for task_id in task_ids if task_id]
     if not ids:
         return set()

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from django.db.models import F, QuerySet
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 
-from .models import Signature
+from signatures.models import Signature
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # The columns of Signature.PUBLIC_ORDER, all descending.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from .models import LetterVersion
+from signatures.models import LetterVersion
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from PIL import Image, ImageDraw, ImageFont
 
-from .models import Letter
+from signatures.models import Letter
 
 WIDTH, HEIGHT = 1200, 630
 MARGIN = 80

@@ -1,28 +1,19 @@
-"""Background tasks, run by `manage.py db_worker`: thin callers of the outbox and services."""
+"""
+Scheduled jobs, run by `manage.py db_worker`: each a thin call into services.
+Sending email is the outbox's own task (`signatures.outbox.send_email`).
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.dispatch import receiver
 from django_tasks import task
-from django_tasks.signals import task_started
-from django_tasks_db.backend import DatabaseBackend
 
-from . import digest, outbox, services
+from signatures import services
+from signatures.outbox import send_email
+from signatures.reports import digest
 
-
-@task()
-def send_email(message_id: str) -> str:
-    """Send one queued email; `outbox.deliver` schedules its own retries, so this never raises for SMTP."""
-    return outbox.deliver(message_id)
-
-
-@receiver(task_started)
-def _worker_commits_without_waiting_for_disk(sender: Any, **kwargs: Any) -> None:
-    # Only in the database worker (`manage.py db_worker`), never a web process.
-    if isinstance(sender, DatabaseBackend) or (isinstance(sender, type) and issubclass(sender, DatabaseBackend)):
-        outbox.relax_commit_durability()
+# Emails queued before the send task moved into the outbox name it here; the
+# worker resolves a task by that path, so those still send after an upgrade.
+__all__ = ["send_email"]
 
 
 @task()

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.http import base36_to_int, int_to_base36
 
-from .models import Invitation, LetterVersion, Signature
+from signatures.models import Invitation, LetterVersion, Signature
 
 # Timestamps count seconds from here to keep tokens short.
 _EPOCH = 1_700_000_000

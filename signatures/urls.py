@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.urls import path
 
-from .views import (
+from signatures.views import (
     confirm,
     exports,
     founding,
@@ -47,6 +47,6 @@ urlpatterns = [
 ]
 
 if settings.SIGNATURES_BENCH:
-    from .views import bench
+    from signatures.views import bench
 
     urlpatterns.append(path("bench/baseline/", bench.baseline, name="bench_baseline"))

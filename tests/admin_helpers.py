@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.models import Group
 from django.test import Client
@@ -17,8 +18,6 @@ CHANGELIST = "admin:signatures_signature_changelist"
 def changelist_url(**params: Any) -> str:
     url = reverse(CHANGELIST)
     if params:
-        from urllib.parse import urlencode
-
         url += "?" + urlencode(params)
     return url
 

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from signatures import services
-from signatures.bots import HONEYPOT_FIELD, STAMP_FIELD, make_form_stamp
+from signatures.abuse.bots import HONEYPOT_FIELD, STAMP_FIELD, make_form_stamp
 from signatures.models import Letter, Profession, Signature
 from signatures.text import normalize_email
 
@@ -50,13 +50,13 @@ def make_signature(letter: Letter, state: str = Signature.State.SUBMITTED, **ove
     }
     fields.update(overrides)
     signature = Signature(**fields)
-    services._save_counted(signature, keys_before=set())
+    services.save_counted(signature, keys_before=set())
     now = timezone.now()
     if state in (Signature.State.CONFIRMED, Signature.State.APPROVED):
-        keys = services.counter_keys(signature)
+        keys = signature.counter_keys()
         signature.state = Signature.State.CONFIRMED
         signature.confirmed_at = now
-        services._save_counted(signature, keys)
+        services.save_counted(signature, keys)
     if state == Signature.State.APPROVED:
         services.approve_signatures(signature_ids=[signature.pk], moderator=None)
     elif state == Signature.State.REJECTED:

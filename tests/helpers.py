@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from unittest import mock
 from urllib.parse import urlsplit
 
 from django.core import mail
 from django.core.mail import EmailMessage
+from django_tasks_db.management.commands import db_worker
 
 LINK = re.compile(r"https?://[^\s\"<>]+")
 
@@ -30,9 +32,6 @@ def emails_to(address: str) -> list[EmailMessage]:
 
 def deliver_queued_emails() -> int:
     """Run the email worker (`manage.py db_worker --batch`) here until no task is ready; return how many ran."""
-    from unittest import mock
-
-    from django_tasks_db.management.commands import db_worker
 
     worker = db_worker.Worker(
         queue_names=["default"],

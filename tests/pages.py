@@ -11,9 +11,11 @@ from typing import Any
 
 from django.core.management import call_command
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
+from signatures import services
 from signatures.models import Letter, Signature
-from signatures.tokens import Purpose, make_token
+from signatures.tokens import Purpose, make_invitation_token, make_token
 from tests.factories import make_letter, make_signature
 
 DEMO_SLUG = "our-work-is-not-your-training-data"
@@ -121,10 +123,6 @@ def _optional_pages(letter: Letter) -> list[Page]:
 
 def trust_pages(letter: Letter) -> list[Page]:
     """The founding invitation, text versions, re-affirm, transparency and delivery pages."""
-    from django.utils import timezone
-
-    from signatures import services
-    from signatures.tokens import make_invitation_token
 
     slug = {"slug": letter.slug}
     first = services.ensure_letter_version(letter=letter)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 import time_machine
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -112,7 +113,6 @@ class AdminSessionTests(TestCase):
             assert "noindex" in response["X-Robots-Tag"], url
 
     def test_the_admin_path_comes_from_a_setting(self):
-        from django.conf import settings
 
         assert reverse("admin:index") == f"/{settings.ADMIN_URL}"
 

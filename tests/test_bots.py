@@ -9,7 +9,7 @@ from django.test import TestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from signatures import bots
+from signatures.abuse import bots
 from signatures.models import CaughtSubmission, OutgoingEmail, Signature
 from tests.factories import form_guard, make_letter, sign_data
 

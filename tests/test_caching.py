@@ -8,10 +8,13 @@ import time_machine
 from django.core import signing
 from django.core.cache import cache
 from django.db import connection
-from django.test import Client, TestCase, override_settings
+from django.http import HttpResponse
+from django.middleware.csrf import _unmask_cipher_token, get_token
+from django.test import Client, RequestFactory, TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from signatures.caching import pages as page_cache
 from signatures.models import Signature
 from tests.factories import make_letter, make_signature, make_staff, sign_data
 
@@ -184,11 +187,6 @@ class SharedPageCacheTests(TestCase):
             assert Client().get(count_url).json() == first
 
     def test_a_token_anywhere_in_the_page_is_cut_out_before_the_page_is_kept(self):
-        from django.http import HttpResponse
-        from django.middleware.csrf import _unmask_cipher_token, get_token
-        from django.test import RequestFactory
-
-        from signatures import page_cache
 
         url = self.letter.get_absolute_url()
         first = RequestFactory().get(url)

@@ -5,6 +5,7 @@ from django.core import mail
 from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import int_to_base36
 
 from signatures.models import Signature
 from signatures.tokens import Purpose, make_token
@@ -138,7 +139,6 @@ class ConfirmationLinkTests(TestCase):
         other = make_signature(self.letter, Signature.State.SUBMITTED)
         token = make_token(other, Purpose.CONFIRM)
         _pk_part, rest = token.split("-", 1)
-        from django.utils.http import int_to_base36
 
         self.assert_link_refused(f"{int_to_base36(self.signature.pk)}-{rest}")
 

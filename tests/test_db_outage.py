@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import InterfaceError, OperationalError, connection
 from django.test import Client, TestCase, TransactionTestCase, override_settings
+from django.urls import reverse
 
 from signatures.models import Signature
 from tests.factories import make_letter, sign_data
@@ -103,7 +104,6 @@ class OutagePageTests(TestCase):
 
 
 def reverse_sign(letter) -> str:
-    from django.urls import reverse
 
     return reverse("signatures:sign", kwargs={"slug": letter.slug})
 

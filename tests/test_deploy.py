@@ -23,6 +23,7 @@ from unittest import mock, skipUnless
 
 import jsonschema
 import yaml
+from django.core.management import get_commands
 from django.db import connection
 from django.test import SimpleTestCase, TransactionTestCase
 
@@ -186,7 +187,7 @@ class GunicornConfigTests(SimpleTestCase):
 
     def test_json_logs_on_request(self):
         config = load_gunicorn_config(LOG_FORMAT="json")
-        assert config["logconfig_dict"]["formatters"]["json"]["()"] == "signatures.logs.JsonFormatter"
+        assert config["logconfig_dict"]["formatters"]["json"]["()"] == "signatures.ops.logs.JsonFormatter"
 
     def test_web_requests_get_a_statement_timeout_by_default(self):
         assert load_gunicorn_config()["_statement_timeout"] == "10000"
@@ -257,7 +258,6 @@ class ReadmeDeployTests(SimpleTestCase):
             assert re.fullmatch(r"[0-9a-f]{48}", password), "letters and digits only: it goes into a URL"
 
     def test_docker_compose_commands_name_real_services_and_commands(self):
-        from django.core.management import get_commands
 
         services = set(load_compose()["services"])
         for command in deploy_commands():

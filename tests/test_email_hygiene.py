@@ -7,7 +7,7 @@ from django.urls import reverse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from signatures.disposable import is_disposable_domain
+from signatures.abuse.disposable import is_disposable_domain
 from signatures.models import AllowedDomain, BlockedAddress, BlockedDomain, CaughtSubmission, OutgoingEmail, Signature
 from signatures.text import normalize_email
 from tests.factories import make_letter, sign_data

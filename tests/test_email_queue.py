@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from unittest import mock
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from signatures import services
+from signatures import emails, services
 from signatures.models import Letter, OutgoingEmail, Signature
 from tests.factories import make_letter, make_signature, make_staff, sign_data
 from tests.helpers import LINK, deliver_queued_emails
@@ -109,8 +110,6 @@ class DeliveryTests(QueueTestCase):
         sink = self.run_smtp()
         signature = make_signature(self.letter, Signature.State.APPROVED, email="public@example.org")
         with transaction.atomic():
-            from signatures import emails
-
             emails.send_already_signed(signature)
             emails.send_withdrawal_link(signature)
             emails.send_signature_public(signature)
@@ -165,7 +164,6 @@ class TransactionTests(QueueTestCase):
         assert not DBTaskResult.objects.exists()
 
     def test_if_the_email_cannot_be_queued_the_signature_is_not_stored_either(self):
-        from unittest import mock
 
         with (
             mock.patch("signatures.outbox.enqueue_task", side_effect=RuntimeError("queue unavailable")),

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
-from signatures import emails, services
+from signatures import outbox, services
 from signatures.csv_export import neutralise
 from signatures.models import OutgoingEmail, Signature
 from signatures.text import collapse_whitespace
@@ -179,7 +179,7 @@ class HeaderInjectionTests(TestCase):
             services.sign_letter(
                 letter=letter, full_name="Eve\r\nBcc: victim@example.org", email="eve@example.org", profession=None
             )
-        message = emails.build_message(OutgoingEmail.objects.get())
+        message = outbox.build_message(OutgoingEmail.objects.get())
         assert message.recipients() == ["eve@example.org"]
         header_lines = message.message().as_string().split("\n\n", 1)[0].splitlines()
         names = [line.split(":", 1)[0].lower() for line in header_lines if not line.startswith((" ", "\t"))]

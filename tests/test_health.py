@@ -11,7 +11,8 @@ from django.db import OperationalError, connection
 from django.test import TestCase, override_settings
 from django.utils import timezone
 
-from signatures import monitoring, services
+from signatures import services
+from signatures.ops import monitoring
 from tests.factories import make_letter
 
 PRODUCTION_LIKE = {

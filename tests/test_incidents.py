@@ -15,7 +15,7 @@ from django.test import TestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from signatures import services
+from signatures import services, tasks
 from signatures.models import InvalidationRun, Signature, SignatureCounter, SurgeFlag
 from signatures.tokens import Purpose, make_token
 from tests.admin_helpers import make_moderator
@@ -286,7 +286,6 @@ class SurgeCheckTests(TestCase):
         assert flag.reviewed_at is not None
 
     def test_the_task_runs_the_same_check(self):
-        from signatures import tasks
 
         assert tasks.check_surges.call() == 1
         assert tasks.check_surges.call() == 0

@@ -14,13 +14,15 @@ from urllib.parse import quote
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client, RequestFactory, TestCase, TransactionTestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from signatures import limits, services
-from signatures.client import client_ip
+from signatures import services
+from signatures.abuse import limits
+from signatures.abuse.client import client_ip
 from signatures.models import AllowedDomain, AllowedNetwork, OutgoingEmail, Signature, SignatureCounter
 from signatures.tokens import Purpose, make_token
 from tests.factories import make_letter, make_signature, sign_data
@@ -90,7 +92,6 @@ class RateParsingTests(TestCase):
         assert limits.Rate.parse("") is None
 
     def test_the_database_cache_adds_only_absent_or_expired_keys(self):
-        from django.core.cache import cache
 
         with time_machine.travel(time.time(), tick=False) as traveller:
             assert cache.add("limit-test", 5, timeout=60) is True
@@ -310,7 +311,7 @@ class AcrossProcessesTests(TransactionTestCase):
         import django
         from django.conf import settings
         django.setup()
-        from signatures import limits
+        from signatures.abuse import limits
         hits = [limits.hit("race", "203.0.113.7", limits.Rate(5, 600), now=float(sys.argv[2])) for _ in range(10)]
         print(" ".join(str(h.count) for h in hits))
         """

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from signatures import services
 from signatures.models import Signature, SignatureCounter, WatchlistEntry
+from signatures.tokens import Purpose, make_token
 from tests.admin_helpers import changelist_url, run_action
 from tests.factories import make_letter, make_signature, make_staff
 
@@ -280,7 +281,6 @@ class WatchlistHoldTests(TestCase):
 
     def sign_and_confirm(self, full_name):
         signature = make_signature(self.letter, Signature.State.SUBMITTED, full_name=full_name)
-        from signatures.tokens import Purpose, make_token
 
         self.client.post(reverse("signatures:confirm", kwargs={"token": make_token(signature, Purpose.CONFIRM)}))
         signature.refresh_from_db()

@@ -14,7 +14,7 @@ from django.middleware.csrf import get_token
 from django.test import Client, SimpleTestCase, TestCase, override_settings
 from django.urls import reverse
 
-from signatures.bots import HONEYPOT_FIELD, ResponseTimer
+from signatures.abuse.bots import HONEYPOT_FIELD, ResponseTimer
 from signatures.models import BlockedAddress, BlockedDomain, Signature
 from tests.factories import form_guard, make_letter, make_signature, sign_data
 
@@ -100,12 +100,12 @@ class ResponseTimingTests(SimpleTestCase):
 
     def test_a_dropped_submission_waits_about_as_long_as_real_ones_take(self):
         timer = ResponseTimer(initial_seconds=0.2, weight=1.0)
-        with mock.patch("signatures.bots.time.monotonic", side_effect=[10.3, 20.0]):
+        with mock.patch("signatures.abuse.bots.time.monotonic", side_effect=[10.3, 20.0]):
             timer.observe(started=10.0)  # a real signature took 300 ms
         assert timer.average == pytest.approx(0.3)
         with (
-            mock.patch("signatures.bots.time.monotonic", return_value=20.05),
-            mock.patch("signatures.bots.time.sleep") as sleep,
+            mock.patch("signatures.abuse.bots.time.monotonic", return_value=20.05),
+            mock.patch("signatures.abuse.bots.time.sleep") as sleep,
         ):
             timer.pad(started=20.0)  # a bot answered after 50 ms
         [(waited,)] = [call.args for call in sleep.call_args_list]
@@ -113,12 +113,12 @@ class ResponseTimingTests(SimpleTestCase):
 
     def test_a_stalled_request_does_not_teach_the_timer_to_stall(self):
         timer = ResponseTimer(initial_seconds=0.1, weight=1.0)
-        with mock.patch("signatures.bots.time.monotonic", return_value=40.0):
+        with mock.patch("signatures.abuse.bots.time.monotonic", return_value=40.0):
             timer.observe(started=10.0)
         assert timer.average < 1.0
 
     @override_settings(SIGNATURES_PAD_CAUGHT_RESPONSES=False)
     def test_padding_can_be_turned_off(self):
-        with mock.patch("signatures.bots.time.sleep") as sleep:
+        with mock.patch("signatures.abuse.bots.time.sleep") as sleep:
             ResponseTimer(initial_seconds=5).pad(started=0.0)
         sleep.assert_not_called()

@@ -11,7 +11,8 @@ import ipaddress
 from django.test import TestCase, override_settings
 from django.urls import reverse
 
-from signatures import organizer_data, services
+from signatures import services
+from signatures.caching import organizer_data
 from signatures.models import (
     AllowedNetwork,
     BlockedAddress,

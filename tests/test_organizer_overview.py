@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from signatures import services
 from signatures.models import DigestSubscription, Signature, SurgeFlag, WatchlistEntry
+from signatures.tokens import Purpose, make_token
 from tests.admin_helpers import make_moderator
 from tests.factories import make_letter, make_signature, make_staff
 
@@ -35,7 +36,6 @@ class LetterOverviewTests(TestCase):
         make_signature(cls.letter, Signature.State.REJECTED)
         WatchlistEntry.objects.create(name="Held Person")
         held = make_signature(cls.letter, Signature.State.SUBMITTED, full_name="Held Person")
-        from signatures.tokens import Purpose, make_token
 
         services.confirm_signature(token=make_token(held, Purpose.CONFIRM))
 

@@ -16,7 +16,7 @@ from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, _get_
 from django.test import Client, RequestFactory, TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 
-from signatures import page_cache
+from signatures.caching import pages as page_cache
 from signatures.models import Signature
 from tests.factories import make_letter, make_signature
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+from types import SimpleNamespace
 
 import time_machine
 from django.apps import apps
@@ -20,10 +21,12 @@ from django.db import models
 from django.test import TestCase, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from gunicorn.config import Config
 
 from signatures import services
-from signatures.log_redaction import RedactSecretsFilter, redact
 from signatures.models import BlockedAddress, OutgoingEmail, PrivacyNotice, Signature, SignatureCounter
+from signatures.ops.gunicorn_logging import RedactingLogger
+from signatures.ops.redaction import RedactSecretsFilter, redact
 from signatures.tokens import Purpose, make_token
 from tests.factories import make_letter, make_signature, make_staff, sign_data
 
@@ -320,11 +323,6 @@ class EraseAddressTests(TestCase):
 
 class GunicornAccessLogTests(TestCase):
     def test_the_access_log_line_carries_no_token_or_email(self):
-        from types import SimpleNamespace
-
-        from gunicorn.config import Config
-
-        from signatures.gunicorn_logging import RedactingLogger
 
         token = "1-abc-" + "f" * 64
         environ = {

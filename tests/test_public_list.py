@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+from importlib import import_module
+
+from django.apps import apps
 from django.test import TestCase, override_settings
 from django.urls import reverse
 
 from signatures import services
 from signatures.models import LetterTranslation, Signature, WatchlistEntry
+from signatures.pagination import _ORDER_FORWARD
+from signatures.text import NAME_KEY_MAX_LENGTH, name_key
 from tests.factories import make_letter, make_signature
+from tests.test_query_counts import LOCAL_CACHE, PublicPagesQueryCountTests
 
 
 class PublicListTests(TestCase):
@@ -160,7 +166,6 @@ class KeysetPaginationTests(TestCase):
         assert "Person" not in cursor
 
     def test_the_cursor_follows_the_public_order(self):
-        from signatures.pagination import _ORDER_FORWARD
 
         assert _ORDER_FORWARD == Signature.PUBLIC_ORDER
 
@@ -287,7 +292,6 @@ class SearchFoldsLettersWithoutAccentsTests(TestCase):
             assert _names(self.client.get(self.list_url, {"q": name.upper()})) == [name], name
 
     def test_a_folded_key_always_fits_its_column(self):
-        from signatures.text import NAME_KEY_MAX_LENGTH, name_key
 
         long_name = "Æ" * 120
         signature = make_signature(self.letter, Signature.State.APPROVED, full_name=long_name)
@@ -299,7 +303,6 @@ class NameKeyMigrationTests(TestCase):
     """The data migration recomputes keys stored before letters were folded, and undoes it."""
 
     def setUp(self):
-        from importlib import import_module
 
         self.migration = import_module("signatures.migrations.0013_name_key_folds_latin_letters")
         letter = make_letter()
@@ -316,7 +319,6 @@ class NameKeyMigrationTests(TestCase):
         return model.objects.get(pk=pk).name_key
 
     def test_forward_folds_old_keys_and_backward_restores_them(self):
-        from django.apps import apps
 
         self.migration.fold_latin_letters(apps, None)
         assert self.key(Signature, self.old.pk) == "lukasz odegard"
@@ -333,7 +335,6 @@ class NameKeyMigrationTests(TestCase):
         assert self.key(Signature, self.erased.pk) == ""
 
     def test_a_watchlist_entry_whose_folded_name_is_already_watched_keeps_its_key(self):
-        from django.apps import apps
 
         WatchlistEntry.objects.create(name="Lukasz Odegard")
         self.migration.fold_latin_letters(apps, None)
@@ -364,7 +365,6 @@ class TranslatedListTitleTests(TestCase):
         self.assertNotContains(page, "Mantened los derechos de autor")
 
     def test_the_translated_title_costs_no_extra_query(self):
-        from tests.test_query_counts import LOCAL_CACHE, PublicPagesQueryCountTests
 
         # The limit counters kept in a local cache, as tests/test_query_counts.py counts.
         with override_settings(CACHES=LOCAL_CACHE), self.assertNumQueries(PublicPagesQueryCountTests.LIST_QUERIES):

@@ -62,10 +62,10 @@ class PurgeSignaturesTests(TestCase):
         letter = make_letter()
         signature = self.make(letter, State.APPROVED, days_ago=3, full_name="Half Erased", affiliation="Studio")
         # Withdrawn by an older version, or by hand in the database: data left behind.
-        keys = services.counter_keys(signature)
+        keys = signature.counter_keys()
         signature.state = State.WITHDRAWN
         signature.withdrawn_at = timezone.now()
-        services._save_counted(signature, keys)
+        services.save_counted(signature, keys)
         clean = self.make(letter, State.APPROVED, days_ago=3)
         services.withdraw_signature(token=make_token(clean, Purpose.WITHDRAW))
 

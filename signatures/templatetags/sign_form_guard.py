@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 from django.utils.html import format_html
 
-from signatures.bots import HONEYPOT_FIELD, STAMP_FIELD, make_form_stamp
+from signatures.abuse.bots import HONEYPOT_FIELD, STAMP_FIELD, make_form_stamp
 
 register = template.Library()
 

@@ -9,7 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from signatures import services
-from signatures.limits import limit_per_ip
+from signatures.abuse.limits import limit_per_ip
 from signatures.models import Signature
 from signatures.tokens import Purpose
 

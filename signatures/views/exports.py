@@ -22,11 +22,11 @@ from django.utils.translation import ngettext
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
-from signatures.caching import public_cache
+from signatures.caching.http import public_cache
+from signatures.caching.pages import shared_public_page
 from signatures.csv_export import stream_csv
-from signatures.emails import absolute_url
+from signatures.links import absolute_url
 from signatures.models import Letter, Signature, SignatureCounter
-from signatures.page_cache import shared_public_page
 
 # The only columns that leave the database for a public export.
 PUBLIC_COLUMNS = (

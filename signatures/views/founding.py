@@ -15,7 +15,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from signatures import services
-from signatures.client import client_ip
+from signatures.abuse.client import client_ip
 from signatures.forms import SignatureForm
 from signatures.models import Invitation, Letter
 from signatures.tokens import invitation_from_token

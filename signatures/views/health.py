@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from signatures import monitoring
+from signatures.ops import monitoring
 
 
 def _probe_headers(response: HttpResponse) -> HttpResponse:

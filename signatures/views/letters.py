@@ -9,11 +9,14 @@ from django.utils import translation
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
-from signatures import bots, outage, page_cache, services
-from signatures.caching import make_private
-from signatures.client import client_ip
+from signatures import services
+from signatures.abuse import bots
+from signatures.abuse.client import client_ip
+from signatures.caching import pages as page_cache
+from signatures.caching.http import make_private
 from signatures.forms import SignatureForm
 from signatures.models import Letter, Signature
+from signatures.ops import outage
 
 NOTABLE_ON_LETTER_PAGE = 12
 RECENT_ON_LETTER_PAGE = 10

@@ -18,10 +18,10 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import translation
 from django.views.decorators.http import require_GET
 
-from signatures.caching import public_cache
-from signatures.limits import limit_per_ip
+from signatures.abuse.limits import limit_per_ip
+from signatures.caching.http import public_cache
+from signatures.caching.pages import shared_public_page
 from signatures.models import Letter, Profession, Signature, SignatureCounter
-from signatures.page_cache import shared_public_page
 from signatures.pagination import Cursor, keyset_page
 from signatures.text import name_key
 

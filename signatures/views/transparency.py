@@ -11,8 +11,8 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 
-from signatures.ledger import ledger_for
 from signatures.models import Letter, Signature, SignatureCounter
+from signatures.reports.ledger import ledger_for
 
 
 @require_GET

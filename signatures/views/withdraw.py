@@ -12,8 +12,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from signatures import services
+from signatures.abuse.limits import limit_per_ip
 from signatures.forms import WithdrawalRequestForm
-from signatures.limits import limit_per_ip
 from signatures.models import Letter, Signature
 from signatures.tokens import Purpose
 

@@ -16,6 +16,7 @@ from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 from django.core import mail
 from django.core.mail import EmailMessage
 from django.test import override_settings
+from playwright.sync_api import sync_playwright
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls
 # from the test itself are still synchronous and safe.
@@ -58,7 +59,6 @@ class BrowserTestCase(StaticLiveServerTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        from playwright.sync_api import sync_playwright
 
         cls.playwright = sync_playwright().start()
         cls.browser = launch_chromium(cls.playwright)

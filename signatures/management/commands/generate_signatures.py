@@ -27,6 +27,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from signatures import services
+from signatures.management.commands.create_demo_letter import SLUG
 from signatures.models import Letter, Signature
 from signatures.text import name_key
 
@@ -327,8 +328,6 @@ class Command(BaseCommand):
 
     def _letter(self, slug: str) -> Letter:
         if not slug:
-            from .create_demo_letter import SLUG
-
             if not Letter.objects.filter(slug=SLUG).exists():
                 call_command("create_demo_letter", stdout=io.StringIO())
             slug = SLUG

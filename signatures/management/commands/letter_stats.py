@@ -10,8 +10,8 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from signatures import monitoring
 from signatures.models import Letter, Signature, SignatureCounter
+from signatures.ops import monitoring
 
 COLUMNS = [
     ("public", SignatureCounter.PUBLIC),

@@ -4,7 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from signatures import digest, tasks
+from signatures import tasks
+from signatures.reports import digest
 
 
 class Command(BaseCommand):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
-from .models import Letter, Signature, SignatureCounter
+from signatures.models import Letter, Signature, SignatureCounter
 
 State = Signature.State
 

@@ -42,6 +42,8 @@ from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, _unma
 from django.utils import translation
 from django.utils.http import quote_etag
 
+from signatures.abuse.bots import STAMP_FIELD, make_form_stamp
+
 # Anything shaped like a masked CSRF token; the ones that unmask to this
 # visitor's secret are cut out, wherever the template put them.
 _TOKEN_LIKE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])")
@@ -207,7 +209,6 @@ def letter_page_from_cache(request: HttpRequest) -> HttpResponse | None:
     entry = _read(_key("letter", request))
     if entry is None:
         return None
-    from .bots import make_form_stamp
 
     fill = {CSRF_PLACEHOLDER: csrf_token(request), STAMP_PLACEHOLDER: make_form_stamp(entry["letter_id"])}
     content = "".join([fill.get(part, part) for part in _letter_page_parts(entry)])
@@ -224,7 +225,6 @@ def keep_letter_page(request: HttpRequest, response: HttpResponseBase, *, letter
     """Keep a freshly drawn letter page, its visitor's token and form stamp cut out."""
     if not _cacheable_request(request) or response.status_code != 200 or _used_csp_nonce(request):
         return
-    from .bots import STAMP_FIELD
 
     content = response.content.decode(response.charset)
     secret = request.META.get("CSRF_COOKIE")

@@ -1,8 +1,7 @@
 """
-The organizers' side of a letter people can trust: invitations for the
-founding phase, immutable text versions and the revision form, the
-verification text and the delivery record. `LetterAdmin` mixes this in; every
-change goes through `services`.
+Letters in the admin: writing and publishing them, the founding phase and
+its invitations, immutable text versions and the revision form, transparency
+and the delivery record, pausing. Every change goes through `services`.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -24,17 +23,32 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from . import services
-from .emails import absolute_url
-from .models import Invitation, Letter, LetterVersion, Signature
-from .revisions import diff_lines
-from .tokens import make_invitation_token
+from signatures import links, services
+from signatures.admin.forms import PublishRevisionForm
+from signatures.models import (
+    DigestSubscription,
+    Invitation,
+    Letter,
+    LetterTranslation,
+    LetterVersion,
+    Profession,
+    Signature,
+    SignatureCounter,
+)
+from signatures.reports.overview import letter_overview
+from signatures.revisions import diff_lines
 
 State = Signature.State
 
 
-def invitation_url(invitation: Invitation) -> str:
-    return absolute_url(reverse("signatures:invitation", kwargs={"token": make_invitation_token(invitation)}))
+def invitation_link(invitation: Invitation) -> str:
+    """The invitation's link in a field to copy from (it is shown, never emailed by us)."""
+    if not invitation.pk:
+        return gettext("Shown once saved.")
+    if not invitation.is_usable:
+        return gettext("No longer usable")
+    url = links.invitation_url(invitation)
+    return format_html('<input type="text" readonly value="{}" size="50" aria-label="{}">', url, gettext("link"))
 
 
 def founding_counts(letter: Letter) -> dict[str, int]:
@@ -52,12 +66,7 @@ class InvitationInline(admin.TabularInline):
 
     @admin.display(description=_("link"))
     def link(self, invitation: Invitation) -> str:
-        if not invitation.pk:
-            return gettext("Shown once saved.")
-        if not invitation.is_usable:
-            return gettext("No longer usable")
-        url = invitation_url(invitation)
-        return format_html('<input type="text" readonly value="{}" size="50" aria-label="{}">', url, gettext("link"))
+        return invitation_link(invitation)
 
 
 class LetterVersionInline(admin.TabularInline):
@@ -105,52 +114,76 @@ TRUST_FIELDSETS = [
         },
     ),
 ]
-TRUST_READONLY = ["founding_summary", "version_summary", "transparency_link", "delivery_summary"]
 
 
-class PublishRevisionForm(forms.Form):
-    is_major = forms.TypedChoiceField(
-        label=_("Kind of change"),
-        choices=[
-            ("0", _("Minor: a typo or wording that changes no meaning. Nobody is asked anything.")),
-            ("1", _("Major: the substance changed. Everyone who signed an earlier text is emailed the difference")),
-        ],
-        coerce=lambda value: value == "1",
-        widget=forms.RadioSelect,
-    )
-    note = forms.CharField(
-        label=_("What changed (public)"),
-        max_length=500,
-        required=False,
-        widget=forms.TextInput(attrs={"size": 80}),
-    )
+class ProfessionInline(admin.TabularInline):
+    model = Profession
+    extra = 3
+    fields = ["name", "position"]
 
 
-class LetterTrustAdminMixin:
-    """Founding counts, invitations, versions, transparency and delivery on the letter admin."""
+class LetterTranslationInline(admin.StackedInline):
+    """Visitors whose language matches read this text; everyone else reads the original."""
 
-    def get_fieldsets(self, request: HttpRequest, obj: Letter | None = None) -> list:
-        return [*super().get_fieldsets(request, obj), *TRUST_FIELDSETS]
+    model = LetterTranslation
+    extra = 0
+    fields = ["language", "title", "summary", "body"]
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Letter | None = None) -> list:
-        return [*super().get_readonly_fields(request, obj), *TRUST_READONLY]
 
-    def get_inlines(self, request: HttpRequest, obj: Letter | None) -> list:
-        return [*super().get_inlines(request, obj), InvitationInline, LetterVersionInline]
+@admin.register(Letter)
+class LetterAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "status",
+        "is_paused",
+        "requires_moderation",
+        "public_count",
+        "awaiting_decision",
+        "created_at",
+        "founding_column",
+    ]
+    list_filter = ["status", "requires_moderation", "is_paused"]
+    search_fields = ["title", "slug"]
+    prepopulated_fields = {"slug": ["title"]}
+    inlines = [ProfessionInline, LetterTranslationInline, InvitationInline, LetterVersionInline]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "addressee", "summary", "body"]}),
+        (_("Signing"), {"fields": ["status", "is_paused", "opens_at", "closes_at", "goal", "requires_moderation"]}),
+        (_("Email"), {"fields": ["sender_name"]}),
+        *TRUST_FIELDSETS,
+    ]
+    readonly_fields = ["founding_summary", "version_summary", "transparency_link", "delivery_summary"]
 
-    def get_list_display(self, request: HttpRequest) -> list:
-        return [*super().get_list_display(request), "founding_column"]
+    change_form_template = "admin/signatures/letter/change_form.html"
+    actions = ["pause_signing", "resume_signing", "launch_now"]
 
-    def get_actions(self, request: HttpRequest) -> dict:
-        actions = super().get_actions(request)
-        if self.has_change_permission(request):
-            for func in (launch_now,):
-                name, description = func.__name__, func.short_description
-                actions[name] = (func, name, description)
-        return actions
+    @admin.display(description=_("public count"))
+    def public_count(self, letter: Letter) -> int:
+        return letter.public_count
+
+    @admin.display(description=_("awaiting a decision"))
+    def awaiting_decision(self, letter: Letter) -> str:
+        waiting = SignatureCounter.value_for(letter, SignatureCounter.state_key(Signature.State.CONFIRMED))
+        url = reverse("admin:signatures_signature_changelist") + f"?letter__id__exact={letter.pk}"
+        return format_html('<a href="{}">{}</a>', url, waiting)
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None):
+        letter = self.get_object(request, unquote(object_id))
+        if letter is not None and self.has_view_permission(request, letter):
+            queue_url = reverse("admin:signatures_signature_changelist") + f"?letter__id__exact={letter.pk}"
+            extra_context = {
+                **(extra_context or {}),
+                "overview": letter_overview(letter),
+                "queue_url": queue_url,
+                "held_url": f"{queue_url}&status=held",
+                "all_url": f"{queue_url}&status=all",
+                "digest_subscribed": DigestSubscription.objects.filter(user=request.user).exists(),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self) -> list:
         return [
+            path("digest/", self.admin_site.admin_view(self.digest_view), name="signatures_letter_digest"),
             path(
                 "<path:object_id>/publish-revision/",
                 self.admin_site.admin_view(self.publish_revision_view),
@@ -158,6 +191,43 @@ class LetterTrustAdminMixin:
             ),
             *super().get_urls(),
         ]
+
+    def digest_view(self, request: HttpRequest) -> HttpResponse:
+        """Opt in to (or out of) the daily moderation digest, for oneself."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not request.user.has_perm("signatures.view_signature"):
+            raise PermissionDenied
+        subscribe = request.POST.get("subscribe") == "1"
+        services.set_digest_subscription(user=request.user, is_subscribed=subscribe)
+        if subscribe:
+            self.message_user(request, gettext("You will receive the moderation digest every day."))
+        else:
+            self.message_user(request, gettext("You will no longer receive the moderation digest."))
+        next_url = request.POST.get("next", "")
+        if not next_url.startswith("/") or next_url.startswith("//"):
+            next_url = reverse("admin:signatures_letter_changelist")
+        return redirect(next_url)
+
+    def _set_paused(self, request: HttpRequest, queryset: QuerySet[Letter], *, is_paused: bool) -> int:
+        changed = [letter for letter in queryset if services.set_letter_paused(letter=letter, is_paused=is_paused)]
+        message = gettext("Signing paused.") if is_paused else gettext("Signing resumed.")
+        LogEntry.objects.log_actions(
+            user_id=request.user.pk, queryset=changed, action_flag=CHANGE, change_message=message
+        )
+        return len(changed)
+
+    @admin.action(
+        description=_("Pause signing (the letter stays open; confirmations still work)"), permissions=["change"]
+    )
+    def pause_signing(self, request: HttpRequest, queryset: QuerySet[Letter]) -> None:
+        count = self._set_paused(request, queryset, is_paused=True)
+        self.message_user(request, ngettext("Paused %d letter.", "Paused %d letters.", count) % count)
+
+    @admin.action(description=_("Resume signing"), permissions=["change"])
+    def resume_signing(self, request: HttpRequest, queryset: QuerySet[Letter]) -> None:
+        count = self._set_paused(request, queryset, is_paused=False)
+        self.message_user(request, ngettext("Resumed %d letter.", "Resumed %d letters.", count) % count)
 
     # --- read-only summaries -------------------------------------------------
 
@@ -340,16 +410,15 @@ class LetterTrustAdminMixin:
         }
         return TemplateResponse(request, "admin/signatures/letter/publish_revision.html", context)
 
-
-@admin.action(description=_("Launch now (make founding letters public)"), permissions=["change"])
-def launch_now(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Letter]) -> None:
-    launched = [letter for letter in queryset if services.launch_letter(letter=letter)]
-    LogEntry.objects.log_actions(
-        user_id=request.user.pk, queryset=launched, action_flag=CHANGE, change_message=gettext("Launched.")
-    )
-    modeladmin.message_user(
-        request, ngettext("Launched %d letter.", "Launched %d letters.", len(launched)) % len(launched)
-    )
+    @admin.action(description=_("Launch now (make founding letters public)"), permissions=["change"])
+    def launch_now(self, request: HttpRequest, queryset: QuerySet[Letter]) -> None:
+        launched = [letter for letter in queryset if services.launch_letter(letter=letter)]
+        LogEntry.objects.log_actions(
+            user_id=request.user.pk, queryset=launched, action_flag=CHANGE, change_message=gettext("Launched.")
+        )
+        self.message_user(
+            request, ngettext("Launched %d letter.", "Launched %d letters.", len(launched)) % len(launched)
+        )
 
 
 @admin.register(Invitation)
@@ -363,7 +432,7 @@ class InvitationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("link"))
     def link(self, invitation: Invitation) -> str:
-        return InvitationInline.link(None, invitation)  # type: ignore[arg-type]
+        return invitation_link(invitation)
 
     def save_model(self, request: HttpRequest, obj: Invitation, form: forms.ModelForm, change: bool) -> None:
         if change:

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from .models import OutgoingEmail
+from signatures.models import OutgoingEmail
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@ The database cache, with an increment that is atomic across processes.
 
 Django's `DatabaseCache.incr` reads, adds and writes back, so two workers
 counting the same key at the same moment lose one count. The abuse limits
-(`signatures.limits`) count with `incr`, so here the row is locked
+(`signatures.abuse.limits`) count with `incr`, so here the row is locked
 (`SELECT ... FOR UPDATE` on PostgreSQL) while it is read and written. Redis,
 through `CACHE_URL`, increments atomically by itself.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from disposable_email_domains import blocklist
 
-from .limits import domain_and_parents
+from signatures.abuse.limits import domain_and_parents
 
 
 def is_disposable_domain(domain: str) -> bool:

@@ -17,8 +17,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from .models import Letter, SurgeFlag
-from .overview import letter_overview
+from signatures.models import Letter, SurgeFlag
+from signatures.reports.overview import letter_overview
 
 
 def recipients() -> list[str]:

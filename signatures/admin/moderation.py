@@ -1,3 +1,5 @@
+"""The moderation queue: signatures, the watchlist, surge flags, bulk invalidation and the digest."""
+
 from __future__ import annotations
 
 import re
@@ -7,13 +9,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -25,131 +26,20 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from . import admin_security, services  # noqa: F401 (admin_security: allow/block lists, privacy, 2FA)
-from .admin_forms import InvalidationForm, ModerationActionForm, RejectForm, VerifyForm
-from .admin_trust import LetterTrustAdminMixin
-from .csv_export import stream_csv
-from .models import (
+from signatures import services
+from signatures.admin.forms import InvalidationForm, ModerationActionForm, RejectForm, VerifyForm
+from signatures.csv_export import stream_csv
+from signatures.models import (
     DigestSubscription,
     InvalidationRun,
     Letter,
-    LetterTranslation,
-    OutgoingEmail,
     Profession,
     Signature,
     SignatureCounter,
     SurgeFlag,
     WatchlistEntry,
 )
-from .overview import letter_overview
-from .text import name_key, normalize_email
-
-
-class ProfessionInline(admin.TabularInline):
-    model = Profession
-    extra = 3
-    fields = ["name", "position"]
-
-
-class LetterTranslationInline(admin.StackedInline):
-    """Visitors whose language matches read this text; everyone else reads the original."""
-
-    model = LetterTranslation
-    extra = 0
-    fields = ["language", "title", "summary", "body"]
-
-
-@admin.register(Letter)
-class LetterAdmin(LetterTrustAdminMixin, admin.ModelAdmin):
-    list_display = [
-        "title",
-        "status",
-        "is_paused",
-        "requires_moderation",
-        "public_count",
-        "awaiting_decision",
-        "created_at",
-    ]
-    list_filter = ["status", "requires_moderation", "is_paused"]
-    search_fields = ["title", "slug"]
-    prepopulated_fields = {"slug": ["title"]}
-    inlines = [ProfessionInline, LetterTranslationInline]
-    fieldsets = [
-        (None, {"fields": ["title", "slug", "addressee", "summary", "body"]}),
-        (_("Signing"), {"fields": ["status", "is_paused", "opens_at", "closes_at", "goal", "requires_moderation"]}),
-        (_("Email"), {"fields": ["sender_name"]}),
-    ]
-
-    change_form_template = "admin/signatures/letter/change_form.html"
-    actions = ["pause_signing", "resume_signing"]
-
-    @admin.display(description=_("public count"))
-    def public_count(self, letter: Letter) -> int:
-        return letter.public_count
-
-    @admin.display(description=_("awaiting a decision"))
-    def awaiting_decision(self, letter: Letter) -> str:
-        waiting = SignatureCounter.value_for(letter, f"state:{Signature.State.CONFIRMED}")
-        url = reverse("admin:signatures_signature_changelist") + f"?letter__id__exact={letter.pk}"
-        return format_html('<a href="{}">{}</a>', url, waiting)
-
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None):
-        letter = self.get_object(request, unquote(object_id))
-        if letter is not None and self.has_view_permission(request, letter):
-            queue_url = reverse("admin:signatures_signature_changelist") + f"?letter__id__exact={letter.pk}"
-            extra_context = {
-                **(extra_context or {}),
-                "overview": letter_overview(letter),
-                "queue_url": queue_url,
-                "held_url": f"{queue_url}&status=held",
-                "all_url": f"{queue_url}&status=all",
-                "digest_subscribed": DigestSubscription.objects.filter(user=request.user).exists(),
-            }
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    def get_urls(self) -> list:
-        return [
-            path("digest/", self.admin_site.admin_view(self.digest_view), name="signatures_letter_digest"),
-            *super().get_urls(),
-        ]
-
-    def digest_view(self, request: HttpRequest) -> HttpResponse:
-        """Opt in to (or out of) the daily moderation digest, for oneself."""
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        if not request.user.has_perm("signatures.view_signature"):
-            raise PermissionDenied
-        subscribe = request.POST.get("subscribe") == "1"
-        services.set_digest_subscription(user=request.user, is_subscribed=subscribe)
-        if subscribe:
-            self.message_user(request, gettext("You will receive the moderation digest every day."))
-        else:
-            self.message_user(request, gettext("You will no longer receive the moderation digest."))
-        next_url = request.POST.get("next", "")
-        if not next_url.startswith("/") or next_url.startswith("//"):
-            next_url = reverse("admin:signatures_letter_changelist")
-        return redirect(next_url)
-
-    def _set_paused(self, request: HttpRequest, queryset: QuerySet[Letter], *, is_paused: bool) -> int:
-        changed = [letter for letter in queryset if services.set_letter_paused(letter=letter, is_paused=is_paused)]
-        message = gettext("Signing paused.") if is_paused else gettext("Signing resumed.")
-        LogEntry.objects.log_actions(
-            user_id=request.user.pk, queryset=changed, action_flag=CHANGE, change_message=message
-        )
-        return len(changed)
-
-    @admin.action(
-        description=_("Pause signing (the letter stays open; confirmations still work)"), permissions=["change"]
-    )
-    def pause_signing(self, request: HttpRequest, queryset: QuerySet[Letter]) -> None:
-        count = self._set_paused(request, queryset, is_paused=True)
-        self.message_user(request, ngettext("Paused %d letter.", "Paused %d letters.", count) % count)
-
-    @admin.action(description=_("Resume signing"), permissions=["change"])
-    def resume_signing(self, request: HttpRequest, queryset: QuerySet[Letter]) -> None:
-        count = self._set_paused(request, queryset, is_paused=False)
-        self.message_user(request, ngettext("Resumed %d letter.", "Resumed %d letters.", count) % count)
-
+from signatures.text import name_key, normalize_email
 
 # --- signatures: the moderation queue ----------------------------------------
 
@@ -831,49 +721,3 @@ class DigestSubscriptionAdmin(admin.ModelAdmin):
     list_display = ["user", "created_at"]
     list_select_related = ["user"]
     autocomplete_fields = ["user"]
-
-
-@admin.register(OutgoingEmail)
-class OutgoingEmailAdmin(admin.ModelAdmin):
-    """Emails to signers as the worker sees them; failed ones can be queued again."""
-
-    list_display = ["kind", "status", "attempts", "created_at", "next_attempt_at", "sent_at", "short_error"]
-    list_filter = ["status", "kind"]
-    search_fields = ["to_email", "message_id"]
-    ordering = ["-created_at"]
-    show_full_result_count = False
-    fields = [
-        "signature",
-        "kind",
-        "status",
-        "attempts",
-        "last_error",
-        "created_at",
-        "last_attempt_at",
-        "next_attempt_at",
-        "sent_at",
-        "message_id",
-        "from_email",
-        "to_email",
-        "reply_to",
-        "subject",
-        "body_text",
-    ]
-    readonly_fields = fields
-    actions = ["retry"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    @admin.display(description=_("last error"))
-    def short_error(self, email: OutgoingEmail) -> str:
-        return Truncator(email.last_error).chars(80)
-
-    @admin.action(description=_("Queue the selected failed emails again"), permissions=["change"])
-    def retry(self, request: HttpRequest, queryset: QuerySet[OutgoingEmail]) -> None:
-        count = services.retry_failed_emails(email_ids=queryset.values_list("pk", flat=True))
-        self.message_user(
-            request,
-            ngettext("%(count)d email queued again.", "%(count)d emails queued again.", count) % {"count": count},
-            messages.SUCCESS,
-        )

@@ -26,8 +26,18 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
+from signatures.models import (
+    AllowedDomain,
+    AllowedNetwork,
+    BlockedAddress,
+    BlockedDomain,
+    LetterVersion,
+    PrivacyNotice,
+    Profession,
+)
+
 if TYPE_CHECKING:
-    from .models import Letter, LetterVersion, Profession
+    from signatures.models import Letter, LetterVersion, Profession
 
 T = TypeVar("T")
 
@@ -71,7 +81,6 @@ def _keeping() -> bool:
 
 
 def is_allowed_network(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    from .models import AllowedNetwork
 
     def load() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
         networks = []
@@ -87,7 +96,6 @@ def is_allowed_network(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -
 
 def is_allowed_domain(domains: list[str]) -> bool:
     """Whether organizers allowed any of `domains` (a domain and its parents)."""
-    from .models import AllowedDomain
 
     if not _keeping():
         return AllowedDomain.objects.filter(domain__in=domains).exists()
@@ -97,7 +105,6 @@ def is_allowed_domain(domains: list[str]) -> bool:
 
 def is_blocked_domain(domains: list[str]) -> bool:
     """Whether organizers blocked any of `domains` (a domain and its parents)."""
-    from .models import BlockedDomain
 
     if not _keeping():
         return BlockedDomain.objects.filter(domain__in=domains).exists()
@@ -106,7 +113,6 @@ def is_blocked_domain(domains: list[str]) -> bool:
 
 
 def is_blocked_address(email_normalized: str) -> bool:
-    from .models import BlockedAddress
 
     if not _keeping():
         return BlockedAddress.objects.filter(email_normalized=email_normalized).exists()
@@ -118,7 +124,6 @@ def is_blocked_address(email_normalized: str) -> bool:
 
 def privacy_notice_version() -> str | None:
     """The version of the privacy notice in force, or None when organizers wrote none."""
-    from .models import PrivacyNotice
 
     def load() -> str | None:
         notice = PrivacyNotice.current()
@@ -138,7 +143,6 @@ def current_version(letter: Letter) -> LetterVersion | None:
     published, and the kept one is used only while its number is the letter's
     `version_count` as just read from the database, so a new version shows at once.
     """
-    from .models import LetterVersion
 
     def load() -> LetterVersion | None:
         return LetterVersion.objects.filter(letter=letter).order_by("-number").first()
@@ -155,15 +159,6 @@ def current_version(letter: Letter) -> LetterVersion | None:
 
 
 def connect_signals() -> None:
-    from .models import (
-        AllowedDomain,
-        AllowedNetwork,
-        BlockedAddress,
-        BlockedDomain,
-        LetterVersion,
-        PrivacyNotice,
-        Profession,
-    )
 
     for model in (
         AllowedDomain,

@@ -14,7 +14,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Letter, Signature, SignatureCounter, SurgeFlag
+from signatures.models import Letter, Signature, SignatureCounter, SurgeFlag
 
 DAYS_SHOWN = 14
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from gunicorn.glogging import Logger
 
-from .log_redaction import redact
+from signatures.ops.redaction import redact
 
 
 class RedactingLogger(Logger):

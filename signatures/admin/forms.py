@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.admin.helpers import ActionForm
 from django.utils.translation import gettext_lazy as _
 
-from .models import Letter, Signature
+from signatures.models import Letter, Signature
 
 
 class ModerationActionForm(ActionForm):
@@ -76,3 +76,21 @@ class InvalidationForm(forms.Form):
     def criteria(self) -> dict[str, Any]:
         names = ("letter", "email_domain", "ip_hash", "name_pattern", "created_from", "created_until")
         return {name: self.cleaned_data[name] for name in names}
+
+
+class PublishRevisionForm(forms.Form):
+    is_major = forms.TypedChoiceField(
+        label=_("Kind of change"),
+        choices=[
+            ("0", _("Minor: a typo or wording that changes no meaning. Nobody is asked anything.")),
+            ("1", _("Major: the substance changed. Everyone who signed an earlier text is emailed the difference")),
+        ],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=_("What changed (public)"),
+        max_length=500,
+        required=False,
+        widget=forms.TextInput(attrs={"size": 80}),
+    )

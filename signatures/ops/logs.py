@@ -22,6 +22,8 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from django.core.signals import request_finished
+
 REQUEST_ID_HEADER = "X-Request-ID"
 # A proxy's id is trusted only if it is short and plain: it reaches log files.
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
@@ -37,12 +39,11 @@ class RequestIdMiddleware:
     """Set `request.id`, log with it, and return it in the `X-Request-ID` header."""
 
     def __init__(self, get_response: Callable) -> None:
-        from django.core.signals import request_finished
 
         self.get_response = get_response
         # Django logs a response's status ("Not Found: /x") after the middleware
         # returns: the id stays set until the response is finished.
-        request_finished.connect(_forget_request_id, dispatch_uid="signatures.logs.forget_request_id")
+        request_finished.connect(_forget_request_id, dispatch_uid="signatures.ops.logs.forget_request_id")
 
     def __call__(self, request):
         incoming = request.META.get("HTTP_X_REQUEST_ID", "")

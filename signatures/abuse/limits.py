@@ -2,12 +2,12 @@
 Abuse limits shared by every worker process.
 
 Each limit is a fixed window counted in Django's default cache (the database
-cache by default, whose `incr` we make atomic in `signatures.cache`; Redis
+cache by default, whose `incr` we make atomic in `signatures.caching.backends`; Redis
 through `CACHE_URL`), never in per-process memory. A window is
 `count/seconds`: "5/60" allows five events a minute; "0" or "" turns the
 limit off. Every event adds one with `cache.incr`; the first event of a
 window creates the key with `cache.add` first, so concurrent workers agree.
-With Redis (`signatures.cache.RedisCache`) each window is one `SET NX EX` +
+With Redis (`signatures.caching.backends.RedisCache`) each window is one `SET NX EX` +
 `INCR` in a `MULTI`, and a sign attempt counts all its windows in one round
 trip (`hit_many`).
 
@@ -36,8 +36,9 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.crypto import salted_hmac
 
-from . import organizer_data
-from .client import client_ip
+from signatures.abuse.client import client_ip
+from signatures.caching import organizer_data
+from signatures.models import Signature
 
 # Big shared mail providers: thousands of unrelated people sign from each, so a
 # per-domain limit would only hold real signers. The per-IP limits still apply.
@@ -118,7 +119,7 @@ def hit(name: str, subject: str, rate: Rate | None, *, now: float | None = None)
 def hit_many(events: list[tuple[str, str, Rate | None]], *, now: float | None = None) -> list[Hit | None]:
     """
     `hit` for several limits at once: one round trip when the cache can count
-    several keys together (`signatures.cache.RedisCache.count_many`), else one
+    several keys together (`signatures.caching.backends.RedisCache.count_many`), else one
     `hit` each. Same windows, keys and counts either way.
     """
     now = time.time() if now is None else now
@@ -188,7 +189,6 @@ def sign_attempt_hold_reason(*, letter_id: int, ip_address: str | None, email_no
 
     Both IP windows count every attempt, even when one already tripped.
     """
-    from .models import Signature
 
     # Allow lists are read only once a limit trips, so an ordinary attempt costs
     # nothing but the counting: every window counted in one round trip.

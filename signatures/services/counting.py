@@ -1,0 +1,95 @@
+"""
+Counters (`SignatureCounter`) change in the same transaction as the
+signatures they count, so the public count is exact without counting rows.
+Every service that changes a signature's state saves it through `save_counted`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F
+
+from signatures.models import (
+    Letter,
+    Signature,
+    SignatureCounter,
+)
+
+State = Signature.State
+
+
+def apply_counter_deltas(letter_id: int, deltas: Counter[str]) -> None:
+    # A fixed key order keeps concurrent transactions from deadlocking.
+    for key in sorted(deltas):
+        delta = deltas[key]
+        if delta == 0:
+            continue
+        updated = SignatureCounter.objects.filter(letter_id=letter_id, key=key).update(value=F("value") + delta)
+        if updated:
+            continue
+        try:
+            with transaction.atomic():
+                SignatureCounter.objects.create(letter_id=letter_id, key=key, value=delta)
+        except IntegrityError:
+            # Another transaction created the row first.
+            SignatureCounter.objects.filter(letter_id=letter_id, key=key).update(value=F("value") + delta)
+
+
+class CounterChanges:
+    """What a batch of signature changes does to the counters, applied per letter in id order."""
+
+    def __init__(self) -> None:
+        self.deltas: defaultdict[int, Counter[str]] = defaultdict(Counter)
+
+    def moved(self, signature: Signature, keys_before: set[str]) -> None:
+        """The signature changed state (not yet saved, or saved): from the counters of `keys_before` to its own."""
+        keys_after = signature.counter_keys()
+        letter_deltas = self.deltas[signature.letter_id]
+        letter_deltas.update(dict.fromkeys(keys_after - keys_before, 1))
+        letter_deltas.subtract(dict.fromkeys(keys_before - keys_after, 1))
+
+    def removed(self, signature: Signature) -> None:
+        """The signature is being deleted: it leaves every counter it was in."""
+        self.deltas[signature.letter_id].subtract(dict.fromkeys(signature.counter_keys(), 1))
+
+    def apply(self) -> None:
+        for letter_id in sorted(self.deltas):
+            apply_counter_deltas(letter_id, self.deltas[letter_id])
+        self.deltas.clear()
+
+
+def save_counted(signature: Signature, keys_before: set[str], update_fields: Iterable[str] | None = None) -> None:
+    """Save a signature whose state may have changed, and move it between counters in the same transaction."""
+    signature.save(update_fields=update_fields)
+    changes = CounterChanges()
+    changes.moved(signature, keys_before)
+    changes.apply()
+
+
+@transaction.atomic
+def recount_letter(*, letter: Letter) -> dict[str, tuple[int, int]]:
+    """Recompute a letter's counters from the signatures; return {key: (stored, actual)} for any drift."""
+    actual: Counter[str] = Counter()
+    # One row per distinct combination of the fields counter_keys reads: a
+    # million signatures come back as a few dozen groups.
+    groups = (
+        Signature.objects.filter(letter=letter)
+        .order_by()
+        .values("state", "hold_reason", "wants_listing", "profession_id", "rejection_category")
+        .annotate(signatures=Count("pk"))
+    )
+    for group in groups:
+        signatures = group.pop("signatures")
+        for key in Signature(**group).counter_keys():
+            actual[key] += signatures
+    stored = {c.key: c for c in SignatureCounter.objects.select_for_update().filter(letter=letter).order_by("key")}
+    drift = {}
+    for key in sorted(set(stored) | set(actual)):
+        stored_value = stored[key].value if key in stored else 0
+        if stored_value != actual[key]:
+            drift[key] = (stored_value, actual[key])
+            SignatureCounter.objects.update_or_create(letter=letter, key=key, defaults={"value": actual[key]})
+    return drift
