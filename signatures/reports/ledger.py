@@ -26,43 +26,43 @@ class LedgerRow:
 # (counter key, label, explanation, is a subset of the row above)
 _ROWS = [
     (
-        f"state:{State.SUBMITTED}",
+        SignatureCounter.state_key(State.SUBMITTED),
         _("Awaiting email confirmation"),
         _("Signed but not yet confirmed by the link we emailed. Never counted; purged if never confirmed."),
         False,
     ),
     (
-        f"state:{State.CONFIRMED}",
+        SignatureCounter.state_key(State.CONFIRMED),
         _("Confirmed, awaiting a moderator"),
         _("The signer confirmed their email address; a moderator has not decided yet. Not counted yet."),
         False,
     ),
     (
-        "held",
+        SignatureCounter.HELD,
         _("of which held for verification"),
         _("Names likely to be impersonated, or many signatures from one network or email domain."),
         True,
     ),
     (
-        f"state:{State.APPROVED}",
+        SignatureCounter.state_key(State.APPROVED),
         _("Approved and counted"),
         _("The public count. Only those who agreed are named on the list."),
         False,
     ),
     (
-        f"state:{State.REJECTED}",
+        SignatureCounter.state_key(State.REJECTED),
         _("Rejected"),
         _("Not eligible, duplicates under another address, or fake."),
         False,
     ),
     (
-        f"rejected:{Signature.RejectionCategory.FRAUD}",
+        SignatureCounter.rejected_key(Signature.RejectionCategory.FRAUD),
         _("of which removed as fraudulent"),
         _("Impersonations and automated or fake signatures, removed one by one or in bulk."),
         True,
     ),
     (
-        f"state:{State.WITHDRAWN}",
+        SignatureCounter.state_key(State.WITHDRAWN),
         _("Withdrawn by their signers"),
         _("People who withdrew; their personal data was erased."),
         False,

@@ -61,15 +61,15 @@ def signatures_per_day(letter: Letter, *, days: int = DAYS_SHOWN) -> list[tuple[
 def letter_overview(letter: Letter, *, with_history: bool = True) -> LetterOverview:
     values = SignatureCounter.values_for(letter)
     state = Signature.State
-    confirmed = values.get(f"state:{state.CONFIRMED}", 0)
-    held = values.get("held", 0)
+    confirmed = values.get(SignatureCounter.state_key(state.CONFIRMED), 0)
+    held = values.get(SignatureCounter.HELD, 0)
     counts = [
-        (_("Submitted, awaiting email confirmation"), values.get(f"state:{state.SUBMITTED}", 0)),
+        (_("Submitted, awaiting email confirmation"), values.get(SignatureCounter.state_key(state.SUBMITTED), 0)),
         (_("Confirmed, awaiting moderation"), confirmed - held),
         (_("Held for review"), held),
-        (_("Approved"), values.get(f"state:{state.APPROVED}", 0)),
-        (_("Rejected"), values.get(f"state:{state.REJECTED}", 0)),
-        (_("Withdrawn"), values.get(f"state:{state.WITHDRAWN}", 0)),
+        (_("Approved"), values.get(SignatureCounter.state_key(state.APPROVED), 0)),
+        (_("Rejected"), values.get(SignatureCounter.state_key(state.REJECTED), 0)),
+        (_("Withdrawn"), values.get(SignatureCounter.state_key(state.WITHDRAWN), 0)),
     ]
     return LetterOverview(
         letter=letter,

@@ -80,7 +80,7 @@ def signatories(request: HttpRequest, slug: str) -> HttpResponse:
         "profession_counts": [
             {
                 "profession": p,
-                "count": counters.get(f"profession:{p.pk}", 0),
+                "count": counters.get(SignatureCounter.profession_key(p.pk), 0),
                 "url": _url(q=query, profession=p.pk),
                 "is_current": p == profession,
             }

@@ -16,8 +16,8 @@ from signatures.ops import monitoring
 COLUMNS = [
     ("public", SignatureCounter.PUBLIC),
     ("listed", SignatureCounter.LISTED),
-    *[(state.value, f"state:{state.value}") for state in Signature.State],
-    ("held", "held"),
+    *[(state.value, SignatureCounter.state_key(state.value)) for state in Signature.State],
+    ("held", SignatureCounter.HELD),
 ]
 
 
