@@ -52,7 +52,7 @@ class OutagePageTests(TestCase):
         self.url = self.letter.get_absolute_url()
 
     def database_down(self):
-        return mock.patch("signatures.views.letters._letter_or_404", side_effect=DATABASE_GONE)
+        return mock.patch("signatures.views.letters.letter_or_404", side_effect=DATABASE_GONE)
 
     def assert_plain_503(self, response):
         assert response.status_code == 503
@@ -98,7 +98,7 @@ class OutagePageTests(TestCase):
 
     def test_other_errors_are_still_errors(self):
         client = Client(raise_request_exception=False)
-        with mock.patch("signatures.views.letters._letter_or_404", side_effect=ValueError("a bug")):
+        with mock.patch("signatures.views.letters.letter_or_404", side_effect=ValueError("a bug")):
             response = client.get(self.url)
         assert response.status_code == 500
 
@@ -278,7 +278,7 @@ class StatementTimeoutTests(TestCase):
 
     def test_a_cancelled_statement_answers_503_like_an_outage(self):
         cancelled = OperationalError("canceling statement due to statement timeout")
-        with mock.patch("signatures.views.letters._letter_or_404", side_effect=cancelled):
+        with mock.patch("signatures.views.letters.letter_or_404", side_effect=cancelled):
             response = self.client.get(make_letter().get_absolute_url())
         assert response.status_code == 503
         assert response["Retry-After"] == "10"

@@ -79,6 +79,6 @@ class RedisLimitCountingTests(TestCase):
         rate = limits.Rate(5, 60)
         now = time.time()
         limits.hit_many([("expiring", "192.0.2.3", rate)], now=now)
-        key = cache.make_and_validate_key(f"limit:expiring:{limits._subject_key('192.0.2.3')}:{int(now // 60)}")
+        key = cache.make_and_validate_key(f"limit:expiring:{limits.subject_key('192.0.2.3')}:{int(now // 60)}")
         ttl = cache._cache.get_client(write=True).ttl(key)
         assert 60 < ttl <= 120

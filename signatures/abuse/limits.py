@@ -86,7 +86,7 @@ def configured_rate(setting: str) -> Rate | None:
     return Rate.parse(getattr(settings, setting, ""))
 
 
-def _subject_key(subject: str) -> str:
+def subject_key(subject: str) -> str:
     return salted_hmac("signatures.limits", subject, algorithm="sha256").hexdigest()[:32]
 
 
@@ -99,7 +99,7 @@ def hit(name: str, subject: str, rate: Rate | None, *, now: float | None = None)
         return hit_many([(name, subject, rate)], now=now)[0]
     now = time.time() if now is None else now
     window = int(now // rate.seconds)
-    key = f"limit:{name}:{_subject_key(subject)}:{window}"
+    key = f"limit:{name}:{subject_key(subject)}:{window}"
     # A little longer than the window, so the key cannot expire between add and incr.
     timeout = rate.seconds + 60
     try:
@@ -145,7 +145,7 @@ def hit_many(events: list[tuple[str, str, Rate | None]], *, now: float | None = 
 
 
 def _window_key(name: str, subject: str, rate: Rate, now: float) -> str:
-    return f"limit:{name}:{_subject_key(subject)}:{int(now // rate.seconds)}"
+    return f"limit:{name}:{subject_key(subject)}:{int(now // rate.seconds)}"
 
 
 def peek(name: str, subject: str, rate: Rate | None, *, now: float | None = None) -> int:
@@ -153,7 +153,7 @@ def peek(name: str, subject: str, rate: Rate | None, *, now: float | None = None
     if rate is None:
         return 0
     now = time.time() if now is None else now
-    return cache.get(f"limit:{name}:{_subject_key(subject)}:{int(now // rate.seconds)}", 0)
+    return cache.get(f"limit:{name}:{subject_key(subject)}:{int(now // rate.seconds)}", 0)
 
 
 # --- allow lists ------------------------------------------------------------

@@ -11,11 +11,12 @@ Only anonymous visits are served from it: a request with a session cookie
 - public pages (the signatory list): kept whole, and only when the response
   was marked public by `caching.public_cache`, so nothing personal is kept;
 - the letter page, whose sign form carries the visitor's CSRF token and a
-  signed stamp of when the form was drawn (`bots.py`). Those two values are
-  cut out before the page is kept, and each visit gets its own new ones, so
-  no two visitors share a token and the fill-time check still counts from
-  this visit. A page whose rendering used anything else personal (a CSP
-  nonce) is not kept.
+  signed stamp of when the form was drawn (`abuse/bots.py`). The letter view
+  draws the form with placeholders for those two (`{% sign_form_csrf %}`,
+  `{% sign_form_guard %}`), keeps that page, and fills them in for each
+  visit with Django's own `get_token`, so no two visitors share a token and
+  the fill-time check still counts from this visit. A page that carries a
+  CSP nonce (something else personal) is not kept.
 
 Each process also keeps the entries it read for up to
 `SIGNATURES_PAGE_CACHE_LOCAL_SECONDS` (1 in production, 0 when DEBUG), never
@@ -28,7 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -38,15 +38,14 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
-from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, _unmask_cipher_token
+from django.middleware.csrf import get_token
 from django.utils import translation
 from django.utils.http import quote_etag
 
-from signatures.abuse.bots import STAMP_FIELD, make_form_stamp
+from signatures.abuse.bots import make_form_stamp
 
-# Anything shaped like a masked CSRF token; the ones that unmask to this
-# visitor's secret are cut out, wherever the template put them.
-_TOKEN_LIKE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])")
+# Written by the sign form's template tags where the visitor's token and
+# stamp go; NUL cannot reach a page from any field, so it marks them safely.
 CSRF_PLACEHOLDER = "\x00csrf-token\x00"
 STAMP_PLACEHOLDER = "\x00form-stamp\x00"
 _PLACEHOLDERS = re.compile(f"({re.escape(CSRF_PLACEHOLDER)}|{re.escape(STAMP_PLACEHOLDER)})")
@@ -77,43 +76,6 @@ def _key(kind: str, request: HttpRequest) -> str:
     return f"page:{kind}:{digest}"
 
 
-_CSRF_CHAR_INDEX = {char: index for index, char in enumerate(CSRF_ALLOWED_CHARS)}
-# Bytes from here up would favour the first characters of the alphabet.
-_CSRF_UNBIASED_BELOW = 256 - 256 % len(CSRF_ALLOWED_CHARS)
-
-
-def _random_csrf_string() -> str:
-    # What Django's get_random_string(32, CSRF_ALLOWED_CHARS) gives (uniform, from
-    # the OS's random source), drawn in one read instead of one per character.
-    chars: list[str] = []
-    while len(chars) < CSRF_SECRET_LENGTH:
-        size = len(CSRF_ALLOWED_CHARS)
-        chars += [CSRF_ALLOWED_CHARS[byte % size] for byte in secrets.token_bytes(48) if byte < _CSRF_UNBIASED_BELOW]
-    return "".join(chars[:CSRF_SECRET_LENGTH])
-
-
-def csrf_token(request: HttpRequest) -> str:
-    """
-    What `django.middleware.csrf.get_token` returns and does: a masked token for
-    the visitor's secret, a new secret (and cookie) when they have none, the
-    cookie renewed. Django draws each of the 64 random characters with its own
-    system call; on a kept letter page that was the largest cost of the visit.
-    """
-    if "CSRF_COOKIE" in request.META:
-        secret = request.META["CSRF_COOKIE"]
-        request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
-    else:
-        secret = _random_csrf_string()
-        request.META.update({"CSRF_COOKIE": secret, "CSRF_COOKIE_NEEDS_UPDATE": True})
-    mask = _random_csrf_string()
-    size = len(CSRF_ALLOWED_CHARS)
-    cipher = "".join(
-        CSRF_ALLOWED_CHARS[(_CSRF_CHAR_INDEX[s] + _CSRF_CHAR_INDEX[m]) % size]
-        for s, m in zip(secret, mask, strict=True)
-    )
-    return mask + cipher
-
-
 def _read(key: str) -> dict[str, Any] | None:
     local_seconds = settings.SIGNATURES_PAGE_CACHE_LOCAL_SECONDS
     if local_seconds <= 0:
@@ -131,6 +93,12 @@ def _read(key: str) -> dict[str, Any] | None:
                     _local.clear()
                 _local[key] = (until, entry)
     return entry
+
+
+def forget_pages_kept_in_process() -> None:
+    """Drop this process's copies (the shared entries stay until they expire)."""
+    with _local_lock:
+        _local.clear()
 
 
 def _write(key: str, entry: dict[str, Any]) -> None:
@@ -167,9 +135,9 @@ def _entry(response: HttpResponseBase) -> dict[str, Any]:
     }
 
 
-def _used_csp_nonce(request: HttpRequest) -> bool:
-    # django-csp draws a nonce only when a template asks for one.
-    return bool(getattr(request, "_csp_nonce", None))
+def _carries_csp_nonce(content: str | bytes) -> bool:
+    # A nonce is drawn per response; a page that uses one cannot be shared.
+    return (b' nonce="' if isinstance(content, bytes) else ' nonce="') in content
 
 
 def shared_public_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
@@ -194,12 +162,24 @@ def shared_public_page(view: Callable[..., HttpResponseBase]) -> Callable[..., H
             and "public" in cache_control
             and "private" not in cache_control
             and not response.cookies
-            and not _used_csp_nonce(request)
+            and not _carries_csp_nonce(response.content)
         ):
             _write(key, {**_entry(response), "content": response.content})
         return response
 
     return wrapped
+
+
+def draws_letter_page_for_keeping(request: HttpRequest) -> bool:
+    """Whether the letter view should draw its form with placeholders, to keep the page and fill it per visit."""
+    return _cacheable_request(request)
+
+
+def _fill(request: HttpRequest, entry: dict[str, Any]) -> tuple[str, str]:
+    """The page for this visitor, and what in it is theirs (for its ETag)."""
+    token, stamp = get_token(request), make_form_stamp(entry["letter_id"])
+    fill = {CSRF_PLACEHOLDER: token, STAMP_PLACEHOLDER: stamp}
+    return "".join([fill.get(part, part) for part in _letter_page_parts(entry)]), f"{token}:{stamp}"
 
 
 def letter_page_from_cache(request: HttpRequest) -> HttpResponse | None:
@@ -209,32 +189,21 @@ def letter_page_from_cache(request: HttpRequest) -> HttpResponse | None:
     entry = _read(_key("letter", request))
     if entry is None:
         return None
-
-    fill = {CSRF_PLACEHOLDER: csrf_token(request), STAMP_PLACEHOLDER: make_form_stamp(entry["letter_id"])}
-    content = "".join([fill.get(part, part) for part in _letter_page_parts(entry)])
+    content, personal = _fill(request, entry)
     response = _rebuild(entry, content)
     if "etag" in entry:
-        # The page is the kept one with this token and stamp: that names it as
-        # surely as a digest of the whole page, at a fraction of the cost.
-        name = f"{entry['etag']}:{fill[CSRF_PLACEHOLDER]}:{fill[STAMP_PLACEHOLDER]}"
+        # The page is the kept one with this token and stamp: a digest of those
+        # names it as surely as a digest of the whole page, at a fraction of the cost.
+        name = f"{entry['etag']}:{personal}"
         response["ETag"] = quote_etag(hashlib.md5(name.encode(), usedforsecurity=False).hexdigest())
     return response
 
 
-def keep_letter_page(request: HttpRequest, response: HttpResponseBase, *, letter_id: int) -> None:
-    """Keep a freshly drawn letter page, its visitor's token and form stamp cut out."""
-    if not _cacheable_request(request) or response.status_code != 200 or _used_csp_nonce(request):
-        return
-
+def keep_and_fill_letter_page(request: HttpRequest, response: HttpResponse, *, letter_id: int) -> HttpResponse:
+    """Keep a letter page drawn with placeholders (when it may be kept), and fill them in for this visitor."""
     content = response.content.decode(response.charset)
-    secret = request.META.get("CSRF_COOKIE")
-    if secret:
-        # Tokens are masked afresh each time one is asked for: several forms, several tokens.
-        for candidate in set(_TOKEN_LIKE.findall(content)):
-            if _unmask_cipher_token(candidate) == secret:
-                content = content.replace(candidate, CSRF_PLACEHOLDER)
-    stamp_input = re.compile(rf'name="{re.escape(STAMP_FIELD)}" value="([^"]+)"')
-    for stamp in set(stamp_input.findall(content)):
-        content = content.replace(stamp, STAMP_PLACEHOLDER)
     entry = {**_entry(response), "content": content, "letter_id": letter_id}
-    _write(_key("letter", request), entry)
+    if response.status_code == 200 and _cacheable_request(request) and not _carries_csp_nonce(content):
+        _write(_key("letter", request), entry)
+    response.content, _personal = _fill(request, entry)
+    return response

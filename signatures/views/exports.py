@@ -49,7 +49,7 @@ LINES_PER_CHUNK = 500
 BADGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors *"
 
 
-def _letter_or_404(slug: str) -> Letter:
+def letter_or_404(slug: str) -> Letter:
     return get_object_or_404(Letter.objects.public(), slug=slug)
 
 
@@ -86,7 +86,7 @@ def _download(response: HttpResponse | StreamingHttpResponse, filename: str) -> 
 @require_GET
 @public_cache(max_age=300)
 def export_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
-    letter = _letter_or_404(slug)
+    letter = letter_or_404(slug)
     rows = ((name, prof, title, aff, loc, "yes" if v else "", "yes" if n else "", d)
             for name, prof, title, aff, loc, v, n, d in _public_rows(letter))  # fmt: skip
     response = StreamingHttpResponse(_chunked(stream_csv(CSV_HEADER, rows)), content_type="text/csv; charset=utf-8")
@@ -121,7 +121,7 @@ def _json_lines(letter: Letter) -> Iterator[str]:
 @require_GET
 @public_cache(max_age=300)
 def export_json(request: HttpRequest, slug: str) -> StreamingHttpResponse:
-    letter = _letter_or_404(slug)
+    letter = letter_or_404(slug)
     response = StreamingHttpResponse(_chunked(_json_lines(letter)), content_type="application/json")
     _download(response, f"{letter.slug}-signatories.json")
     return response
@@ -145,7 +145,7 @@ def _counts(letter: Letter) -> dict[str, Any]:
 @public_cache(max_age=10)
 def count_json(request: HttpRequest, slug: str) -> JsonResponse:
     """The live count for clients that poll: two small queries, cacheable for ten seconds."""
-    response = JsonResponse(_counts(_letter_or_404(slug)))
+    response = JsonResponse(_counts(letter_or_404(slug)))
     response["Access-Control-Allow-Origin"] = "*"
     return response
 
@@ -163,7 +163,7 @@ def _badge_context(letter: Letter) -> dict[str, Any]:
 @public_cache(max_age=60)
 def badge(request: HttpRequest, slug: str) -> HttpResponse:
     """A tiny page for other sites' iframes: the count and a link, no script."""
-    letter = _letter_or_404(slug)
+    letter = letter_or_404(slug)
     context = {**_badge_context(letter), "letter_url": absolute_url(letter.get_absolute_url())}
     response = render(request, "signatures/exports/badge.html", context)
     response["Content-Security-Policy"] = BADGE_CSP
@@ -175,7 +175,7 @@ def badge(request: HttpRequest, slug: str) -> HttpResponse:
 @public_cache(max_age=60)
 def badge_svg(request: HttpRequest, slug: str) -> HttpResponse:
     """The count as an SVG image, for an <img> on another site or in a README."""
-    context = _badge_context(_letter_or_404(slug))
+    context = _badge_context(letter_or_404(slug))
     # Text width in a 11px sans-serif font, roughly: SVG cannot measure it for us.
     context["width"] = 12 + 7 * len(context["label"])
     response = render(request, "signatures/exports/badge.svg", context, content_type="image/svg+xml")

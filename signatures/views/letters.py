@@ -33,13 +33,15 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "signatures/home.html", {"letters": letters})
 
 
-def _letter_or_404(slug: str, *, translated: bool = True) -> Letter:
+def letter_or_404(slug: str, *, translated: bool = True) -> Letter:
     """The public letter, in the visitor's language when the organizers translated it (or itself, untranslated)."""
     letter = get_object_or_404(Letter.objects.public(), slug=slug)
     return letter.translated(translation.get_language()) if translated else letter
 
 
-def _render_letter(request: HttpRequest, letter: Letter, form: SignatureForm, *, status: int = 200) -> HttpResponse:
+def _render_letter(
+    request: HttpRequest, letter: Letter, form: SignatureForm, *, status: int = 200, for_keeping: bool = False
+) -> HttpResponse:
     letter = letter.translated(translation.get_language()) if not letter.is_translation else letter
     listed = Signature.objects.listed().filter(letter=letter).select_related("profession")
     context = {
@@ -47,6 +49,7 @@ def _render_letter(request: HttpRequest, letter: Letter, form: SignatureForm, *,
         "form": form,
         "notable": listed.filter(is_notable=True)[:NOTABLE_ON_LETTER_PAGE],
         "recent": listed.filter(is_notable=False)[:RECENT_ON_LETTER_PAGE],
+        "page_placeholders": for_keeping,
     }
     response = render(request, "signatures/letter.html", context, status=status)
     # The sign form holds this visitor's CSRF token, and after a failed post their
@@ -61,9 +64,11 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
     cached = page_cache.letter_page_from_cache(request)
     if cached is not None:
         return cached
-    letter = _letter_or_404(slug)
-    response = _render_letter(request, letter, SignatureForm(letter=letter))
-    page_cache.keep_letter_page(request, response, letter_id=letter.pk)
+    letter = letter_or_404(slug)
+    keeping = page_cache.draws_letter_page_for_keeping(request)
+    response = _render_letter(request, letter, SignatureForm(letter=letter), for_keeping=keeping)
+    if keeping:
+        response = page_cache.keep_and_fill_letter_page(request, response, letter_id=letter.pk)
     # Kept in memory so the page still shows text and count if the database goes away.
     outage.remember_letter(letter)
     return response
@@ -75,7 +80,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     started = time.monotonic()
     # The letter itself, fetched once and passed on; its translation is read
     # only if the page is drawn again (a form error, a closed letter).
-    letter = _letter_or_404(slug, translated=False)
+    letter = letter_or_404(slug, translated=False)
     if not letter.is_accepting_signatures:
         return _render_letter(request, letter, SignatureForm(letter=letter), status=403)
     form = SignatureForm(request.POST, letter=letter)
@@ -109,5 +114,5 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def check_email(request: HttpRequest, slug: str) -> HttpResponse:
-    letter = _letter_or_404(slug)
+    letter = letter_or_404(slug)
     return render(request, "signatures/check_email.html", {"letter": letter})
