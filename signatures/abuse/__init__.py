@@ -1,0 +1,1 @@
+"""Abuse defences: limits, bot friction, disposable domains, client address, impersonation."""
