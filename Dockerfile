@@ -9,9 +9,11 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
-# gettext gives compilemessages its msgfmt; it stays in this stage.
+# gettext gives compilemessages its msgfmt; g++, pkg-config and libicu-dev build
+# PyICU (no wheels are published). They all stay in this stage.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends gettext=0.21-12 \
+    && apt-get install -y --no-install-recommends gettext=0.21-12 g++=4:12.2.0-3 pkg-config=1.8.1-1 \
+        libicu-dev=72.1-3+deb12u1 \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY requirements.txt .
@@ -35,6 +37,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PATH="/opt/venv/bin:${PATH}" \
     DEBUG=0 \
     PORT=8000
+# PyICU links against the system ICU at run time.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libicu72=72.1-3+deb12u1 \
+    && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --home-dir /app --no-create-home --shell /usr/sbin/nologin app
 COPY --from=build /opt/venv /opt/venv

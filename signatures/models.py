@@ -597,6 +597,20 @@ class WatchlistEntry(models.Model):
     name = models.CharField(_("name"), max_length=120)
     name_key = models.CharField(_("name key"), max_length=120, unique=True, editable=False)
     note = models.CharField(_("note"), max_length=200, blank=True)
+    # A TextField of lines rather than a related table or an ArrayField: one
+    # form field to edit, and the same on SQLite and PostgreSQL.
+    aliases = models.TextField(
+        _("aliases"),
+        blank=True,
+        help_text=_(
+            "Other names this person is known by, one per line: a stage name, a birth name, a transliteration."
+        ),
+    )
+    verification_note = models.TextField(
+        _("how to verify"),
+        blank=True,
+        help_text=_("How a signature in this name will be checked: through their agent, an official account."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -610,6 +624,17 @@ class WatchlistEntry(models.Model):
     def save(self, *args, **kwargs) -> None:
         self.name_key = name_key(self.name)
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        # name_key is not a form field, so the unique constraint alone would
+        # surface as an IntegrityError (a 500) for "GUILLERMO DEL TORO" beside
+        # "Guillermo del Toro"; say it on the name instead.
+        duplicates = WatchlistEntry.objects.filter(name_key=name_key(self.name)).exclude(pk=self.pk)
+        if self.name and duplicates.exists():
+            raise ValidationError({"name": _("An entry for this name already exists.")}, code="duplicate")
+
+    def alias_list(self) -> list[str]:
+        return [line.strip() for line in self.aliases.splitlines() if line.strip()]
 
 
 class LetterTranslation(models.Model):
