@@ -122,14 +122,6 @@ CACHES = {
     # production may point CACHE_URL at Redis.
     "default": env.cache("CACHE_URL", default="dbcache://undersigned_cache"),
 }
-if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
-    # Abuse limits count in the cache: an increment atomic across processes,
-    # and room for a viral day's counters before Django culls any.
-    CACHES["default"]["BACKEND"] = "signatures.caching.backends.DatabaseCache"
-    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 1_000_000)
-elif CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
-    # The same cache, with one client per process and the limits counted in one round trip.
-    CACHES["default"]["BACKEND"] = "signatures.caching.backends.RedisCache"
 # What the letter page showed last, kept in memory for when the database (and so
 # the database cache) is away; see signatures/outage.py.
 CACHES["fallback"] = env.cache("FALLBACK_CACHE_URL", default="locmemcache://undersigned-fallback")

@@ -591,6 +591,28 @@ class SignatureCounter(models.Model):
         return f"rejected:{category}"
 
 
+class LimitWindow(models.Model):
+    """
+    One fixed window of one abuse limit, and how many events it has seen
+    (`signatures.abuse.windows`; unused when the shared cache is Redis). The
+    key is a keyed hash of the subject: no address is stored in plain form.
+    """
+
+    TABLE = "signatures_limit_window"
+
+    key = models.CharField(_("key"), max_length=120, primary_key=True)
+    count = models.PositiveIntegerField(_("count"), default=0)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+
+    class Meta:
+        db_table = "signatures_limit_window"
+        verbose_name = _("limit window")
+        verbose_name_plural = _("limit windows")
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.count}"
+
+
 class WatchlistEntry(models.Model):
     """A name likely to be impersonated: matching signatures wait for a moderator."""
 

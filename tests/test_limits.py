@@ -14,7 +14,6 @@ from urllib.parse import quote
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client, RequestFactory, TestCase, TransactionTestCase, override_settings
 from django.urls import reverse
@@ -23,7 +22,7 @@ from django.utils import timezone
 from signatures import services
 from signatures.abuse import limits
 from signatures.abuse.client import client_ip
-from signatures.models import AllowedDomain, AllowedNetwork, OutgoingEmail, Signature, SignatureCounter
+from signatures.models import AllowedDomain, AllowedNetwork, LimitWindow, OutgoingEmail, Signature, SignatureCounter
 from signatures.tokens import Purpose, make_token
 from tests.factories import make_letter, make_signature, sign_data
 
@@ -91,28 +90,17 @@ class RateParsingTests(TestCase):
         assert limits.Rate.parse("0") is None
         assert limits.Rate.parse("") is None
 
-    def test_the_database_cache_adds_only_absent_or_expired_keys(self):
-
-        with time_machine.travel(time.time(), tick=False) as traveller:
-            assert cache.add("limit-test", 5, timeout=60) is True
-            assert cache.add("limit-test", 7, timeout=60) is False
-            assert cache.incr("limit-test") == 6
-            traveller.shift(61)
-            assert cache.get("limit-test") is None
-            assert cache.add("limit-test", 1, timeout=60) is True
-            assert cache.get("limit-test") == 1
-            cache.set("limit-test", {"any": "value"}, timeout=60)
-            assert cache.get("limit-test") == {"any": "value"}
-            cache.set("forever", "kept", timeout=None)
-            traveller.shift(10**8)
-            assert cache.get("forever") == "kept"
-            assert cache.get("limit-test") is None
+    def test_a_window_counts_every_event_and_a_new_window_starts_afresh(self):
+        rate = limits.Rate(5, 60)
+        now = 6_000_000.0
+        counts = [limits.hit("test", "203.0.113.9", rate, now=now).count for _ in range(3)]
+        assert counts == [1, 2, 3]
+        assert limits.peek("test", "203.0.113.9", rate, now=now) == 3
+        assert limits.hit("test", "203.0.113.9", rate, now=now + 60).count == 1
 
     def test_counts_are_kept_under_a_hash_never_the_raw_subject(self):
         limits.hit("test", "203.0.113.7", limits.Rate(5, 60))
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT cache_key FROM undersigned_cache")
-            keys = [row[0] for row in cursor.fetchall()]
+        keys = list(LimitWindow.objects.values_list("key", flat=True))
         assert keys
         assert not any("203.0.113.7" in key for key in keys)
 

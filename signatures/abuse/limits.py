@@ -1,15 +1,11 @@
 """
 Abuse limits shared by every worker process.
 
-Each limit is a fixed window counted in Django's default cache (the database
-cache by default, whose `incr` we make atomic in `signatures.caching.backends`; Redis
-through `CACHE_URL`), never in per-process memory. A window is
-`count/seconds`: "5/60" allows five events a minute; "0" or "" turns the
-limit off. Every event adds one with `cache.incr`; the first event of a
-window creates the key with `cache.add` first, so concurrent workers agree.
-With Redis (`signatures.caching.backends.RedisCache`) each window is one `SET NX EX` +
-`INCR` in a `MULTI`, and a sign attempt counts all its windows in one round
-trip (`hit_many`).
+Each limit is a fixed window counted where every process sees it, never in
+per-process memory: in Redis when the shared cache is Redis, else in our own
+table (`signatures.abuse.windows`). A window is `count/seconds`: "5/60"
+allows five events a minute; "0" or "" turns the limit off. A sign attempt
+counts all its windows in one round trip or statement (`hit_many`).
 
 What is counted is keyed by a keyed hash of the subject (an IP address, an
 email address, a domain), so the cache never holds one in plain form.
@@ -31,11 +27,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.crypto import salted_hmac
 
+from signatures.abuse import windows
 from signatures.abuse.client import client_ip
 from signatures.caching import organizer_data
 from signatures.models import Signature
@@ -90,70 +86,43 @@ def subject_key(subject: str) -> str:
     return salted_hmac("signatures.limits", subject, algorithm="sha256").hexdigest()[:32]
 
 
+def _window(name: str, subject: str, rate: Rate, now: float) -> tuple[str, int]:
+    """The key of the window `now` falls in, and the seconds after which it may go."""
+    number = int(now // rate.seconds)
+    # A little longer than the window, so a late event still finds it.
+    return f"{name}:{subject_key(subject)}:{number}", rate.seconds + 60
+
+
+def _retry_after(rate: Rate, now: float) -> int:
+    return max(1, math.ceil((int(now // rate.seconds) + 1) * rate.seconds - now))
+
+
 def hit(name: str, subject: str, rate: Rate | None, *, now: float | None = None) -> Hit | None:
     """Count one event for `subject` under limit `name`; None if the limit is off."""
-    if rate is None:
-        return None
-    if hasattr(cache, "count_many"):
-        # Redis: one round trip (Django's incr is two: EXISTS, then INCR).
-        return hit_many([(name, subject, rate)], now=now)[0]
-    now = time.time() if now is None else now
-    window = int(now // rate.seconds)
-    key = f"limit:{name}:{subject_key(subject)}:{window}"
-    # A little longer than the window, so the key cannot expire between add and incr.
-    timeout = rate.seconds + 60
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        # The first event of this window (or a key evicted from a full cache).
-        cache.add(key, 0, timeout=timeout)
-        try:
-            count = cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, timeout=timeout)
-            count = 1
-    retry_after = max(1, math.ceil((window + 1) * rate.seconds - now))
-    return Hit(count=count, limit=rate.count, retry_after=retry_after)
+    return hit_many([(name, subject, rate)], now=now)[0]
 
 
 def hit_many(events: list[tuple[str, str, Rate | None]], *, now: float | None = None) -> list[Hit | None]:
-    """
-    `hit` for several limits at once: one round trip when the cache can count
-    several keys together (`signatures.caching.backends.RedisCache.count_many`), else one
-    `hit` each. Same windows, keys and counts either way.
-    """
+    """`hit` for several limits at once: one round trip or statement for all of them."""
     now = time.time() if now is None else now
-    count_many = getattr(cache, "count_many", None)
-    if count_many is None:
-        return [hit(name, subject, rate, now=now) for name, subject, rate in events]
-    keys: dict[str, int] = {}
-    for name, subject, rate in events:
-        if rate is not None:
-            keys[_window_key(name, subject, rate, now)] = rate.seconds + 60
-    counts = count_many(keys) if keys else {}
+    keys = dict(_window(name, subject, rate, now) for name, subject, rate in events if rate is not None)
+    counts = windows.count(keys)
     results: list[Hit | None] = []
     for name, subject, rate in events:
         if rate is None:
             results.append(None)
             continue
-        window = int(now // rate.seconds)
-        retry_after = max(1, math.ceil((window + 1) * rate.seconds - now))
-        results.append(
-            Hit(count=counts[_window_key(name, subject, rate, now)], limit=rate.count, retry_after=retry_after)
-        )
+        key, _seconds = _window(name, subject, rate, now)
+        results.append(Hit(count=counts[key], limit=rate.count, retry_after=_retry_after(rate, now)))
     return results
-
-
-def _window_key(name: str, subject: str, rate: Rate, now: float) -> str:
-    return f"limit:{name}:{subject_key(subject)}:{int(now // rate.seconds)}"
 
 
 def peek(name: str, subject: str, rate: Rate | None, *, now: float | None = None) -> int:
     """The count so far in the current window, without adding to it."""
     if rate is None:
         return 0
-    now = time.time() if now is None else now
-    return cache.get(f"limit:{name}:{subject_key(subject)}:{int(now // rate.seconds)}", 0)
+    key, _seconds = _window(name, subject, rate, time.time() if now is None else now)
+    return windows.peek(key)
 
 
 # --- allow lists ------------------------------------------------------------
