@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -144,14 +145,16 @@ class Letter(models.Model):
         return self.title
 
     def save(self, *args, **kwargs) -> None:
-        if self.is_translation:
-            raise ValueError("A translated copy of a letter is for display only.")
         self.body_html = render_markdown(self.body)
         self.verification_html = render_markdown(self.verification_text)
-        if self.pk and not kwargs.get("update_fields"):
-            # Only publishing a version changes this; a copy loaded earlier must not undo it.
-            stored = Letter.objects.filter(pk=self.pk).values_list("version_count", flat=True).first()
-            self.version_count = stored if stored is not None else self.version_count
+        if self.pk is not None and not kwargs.get("force_insert") and kwargs.get("update_fields") is None:
+            # Only publishing a version changes version_count (with an F() update):
+            # saving a copy loaded earlier must not write its old value back.
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "version_count"
+            ]
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
@@ -182,7 +185,7 @@ class Letter(models.Model):
     @property
     def published_body_html(self) -> str:
         """The text signers see: the latest published version, not later unpublished edits."""
-        version = None if self.is_translation or not self.version_count else self.current_version
+        version = self.current_version if self.version_count else None
         return version.body_html if version else self.body_html
 
     @property
@@ -211,11 +214,10 @@ class Letter(models.Model):
             return None
         return min(100, round(100 * self.public_count / self.goal))
 
-    def translated(self, language: str | None) -> Letter:
+    def translated(self, language: str | None) -> Letter | TranslatedLetter:
         """
-        This letter with its title, summary and body in `language` when the
-        organizers added that translation, else itself unchanged. The copy is
-        for display only and refuses to be saved.
+        What a reader in `language` reads: the organizers' translation of this
+        letter's title, summary and body when there is one, else the letter itself.
         """
         code = (language or "").lower()
         if not code:
@@ -238,21 +240,37 @@ class Letter(models.Model):
             found = next((by_language[c] for c in candidates if c in by_language), None)
         if found is None:
             return self
-        copy = Letter(**{f.attname: getattr(self, f.attname) for f in self._meta.concrete_fields})
-        copy._state.adding = False
-        copy.title, copy.summary, copy.body, copy.body_html = found.title, found.summary, found.body, found.body_html
-        copy._content_language = found.language
-        copy.is_translation = True
-        return copy
-
-    # Set on copies returned by `translated`.
-    _content_language = ""
-    is_translation = False
+        return TranslatedLetter(self, found)
 
     @property
     def content_language(self) -> str:
-        """The language of the text shown: a translation's, else the site's default (for `lang` on the letter)."""
-        return self._content_language or settings.LANGUAGE_CODE
+        """The language of the text shown (for `lang` on the letter): the site's default for the original."""
+        return settings.LANGUAGE_CODE
+
+
+class TranslatedLetter:
+    """
+    A letter as a reader in another language sees it: the translation's
+    title, summary and body over everything else of the letter. For pages
+    only: it is not a model instance, so it cannot be saved or handed to a
+    service by mistake; `letter` is the letter itself.
+    """
+
+    def __init__(self, letter: Letter, translation: LetterTranslation) -> None:
+        self.letter = letter
+        self.title = translation.title
+        self.summary = translation.summary
+        self.body = translation.body
+        self.body_html = translation.body_html
+        # The organizers translate the published text: readers see the translation.
+        self.published_body_html = translation.body_html
+        self.content_language = translation.language
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.letter, name)
+
+    def __str__(self) -> str:
+        return self.title
 
 
 class Profession(models.Model):

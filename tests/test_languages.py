@@ -112,10 +112,10 @@ class LetterTranslationTests(TestCase):
         self.assertContains(page, '<html lang="fr">')
         self.assertContains(page, '<article class="letter" lang="en">')
 
-    def test_a_translated_copy_cannot_be_saved_over_the_original(self):
-        copy = self.letter.translated("es")
-        with pytest.raises(ValueError, match="display only"):
-            copy.save()
+    def test_saving_the_letter_after_reading_a_translation_keeps_the_original_text(self):
+        shown = self.letter.translated("es")
+        assert shown.title != self.letter.title
+        shown.letter.save()
         self.letter.refresh_from_db()
         assert self.letter.title == "Our work is not your training data"
 

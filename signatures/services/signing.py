@@ -77,9 +77,6 @@ def sign_letter(
     consent_version: str = "",
 ) -> SignOutcome:
     """Record a signature and email its confirmation link; one signature per email per letter."""
-    if letter.is_translation:
-        # A copy for display refuses to be saved and carries translated text.
-        letter = Letter.objects.get(pk=letter.pk)
     if invitation is not None:
         # A founding letter is signed only through a usable invitation.
         invitation = lock_usable_invitation(invitation, letter)

@@ -33,19 +33,17 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "signatures/home.html", {"letters": letters})
 
 
-def letter_or_404(slug: str, *, translated: bool = True) -> Letter:
-    """The public letter, in the visitor's language when the organizers translated it (or itself, untranslated)."""
-    letter = get_object_or_404(Letter.objects.public(), slug=slug)
-    return letter.translated(translation.get_language()) if translated else letter
+def letter_or_404(slug: str) -> Letter:
+    # Read with its translation for the visitor's language, so showing it costs no query of its own.
+    return get_object_or_404(Letter.objects.public().with_translation(translation.get_language()), slug=slug)
 
 
 def _render_letter(
     request: HttpRequest, letter: Letter, form: SignatureForm, *, status: int = 200, for_keeping: bool = False
 ) -> HttpResponse:
-    letter = letter.translated(translation.get_language()) if not letter.is_translation else letter
     listed = Signature.objects.listed().filter(letter=letter).select_related("profession")
     context = {
-        "letter": letter,
+        "letter": letter.translated(translation.get_language()),
         "form": form,
         "notable": listed.filter(is_notable=True)[:NOTABLE_ON_LETTER_PAGE],
         "recent": listed.filter(is_notable=False)[:RECENT_ON_LETTER_PAGE],
@@ -70,7 +68,7 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
     if keeping:
         response = page_cache.keep_and_fill_letter_page(request, response, letter_id=letter.pk)
     # Kept in memory so the page still shows text and count if the database goes away.
-    outage.remember_letter(letter)
+    outage.remember_letter(letter.translated(translation.get_language()))
     return response
 
 
@@ -80,7 +78,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     started = time.monotonic()
     # The letter itself, fetched once and passed on; its translation is read
     # only if the page is drawn again (a form error, a closed letter).
-    letter = letter_or_404(slug, translated=False)
+    letter = letter_or_404(slug)
     if not letter.is_accepting_signatures:
         return _render_letter(request, letter, SignatureForm(letter=letter), status=403)
     form = SignatureForm(request.POST, letter=letter)
