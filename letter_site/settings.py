@@ -13,7 +13,7 @@ from pathlib import Path
 
 import environ
 
-from signatures.error_reports import start_error_reports
+from signatures.ops.error_reports import start_error_reports
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -285,7 +285,7 @@ AXES_VERBOSE = False
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Undersigned")
 
 # sentry-sdk: error reports only when SENTRY_DSN is set, without personal data
-# and with every string redacted as in our logs (signatures/error_reports.py).
+# and with every string redacted as in our logs (signatures/ops/error_reports.py).
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 start_error_reports(
     dsn=SENTRY_DSN,

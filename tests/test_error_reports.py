@@ -15,7 +15,7 @@ from pathlib import Path
 
 from django.test import SimpleTestCase
 
-from signatures.error_reports import redact_event
+from signatures.ops.error_reports import redact_event
 
 # The Sentry client compresses with Brotli when that module happens to be
 # installed (it is in no lock of ours), else with gzip.

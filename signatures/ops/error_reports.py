@@ -18,7 +18,7 @@ from typing import Any
 
 import sentry_sdk
 
-from .log_redaction import redact
+from .redaction import redact
 
 
 def start_error_reports(*, dsn: str, environment: str, release: str | None, traces_sample_rate: float) -> bool:
