@@ -18,10 +18,13 @@ RUN apt-get update \
 WORKDIR /app
 COPY requirements.txt .
 # Wheels are built here, where a compiler could be added for a package without
-# one; the runtime stage gets only the installed virtualenv.
+# one; the runtime stage gets only the installed virtualenv. requirements.txt
+# locks every dependency with its hashes: pip refuses any file that differs
+# from the reviewed one (a package that ships no wheel would need its built
+# wheel's hash, so today every locked package has one).
 RUN python -m venv /opt/venv \
-    && /opt/venv/bin/pip wheel --wheel-dir /tmp/wheels -r requirements.txt \
-    && /opt/venv/bin/pip install --no-index --find-links /tmp/wheels -r requirements.txt \
+    && /opt/venv/bin/pip wheel --require-hashes --wheel-dir /tmp/wheels -r requirements.txt \
+    && /opt/venv/bin/pip install --require-hashes --no-index --find-links /tmp/wheels -r requirements.txt \
     && rm -rf /tmp/wheels
 COPY . .
 # Build-time settings only: no secret or database is baked into the image.

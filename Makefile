@@ -5,7 +5,7 @@ MANAGE := $(PYTHON) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint dockerfile-lint format migrations-check worker bench clean help messages screenshots
+.PHONY: run test lint dockerfile-lint format migrations-check worker bench clean help messages screenshots lock lock-check audit
 
 help:
 	@echo "make run              the site on http://$(HOST):$(PORT) (SQLite, demo letter, emails in the terminal)"
@@ -16,15 +16,19 @@ help:
 	@echo "make bench            benchmarks (PostgreSQL and gunicorn)"
 	@echo "make messages         update and compile the Spanish and French catalogues (needs gettext)"
 	@echo "make screenshots      phone and desktop screenshots of every page into docs/screenshots/ (needs chromium)"
+	@echo "make lock             regenerate requirements*.txt (every dependency, with hashes) from requirements*.in"
+	@echo "make lock-check       fail if requirements*.txt no longer follow from requirements*.in"
+	@echo "make audit            check the locked dependencies against known vulnerabilities (needs the network)"
 
+# The locks carry a hash for every file of every dependency: pip refuses
+# anything else, so every machine installs exactly what was reviewed.
 $(VENV)/.runtime: requirements.txt
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -r requirements.txt
+	$(VENV)/bin/pip install --quiet --require-hashes -r requirements.txt
 	touch $@
 
 $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
-	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	$(VENV)/bin/pip install --quiet --require-hashes -r requirements-dev.txt
 	touch $@
 
 run: $(VENV)/.runtime
@@ -65,6 +69,37 @@ bench: $(VENV)/.dev
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+
+# The locks are resolved against PyPI alone, whatever this machine's pip
+# configuration adds (local indexes, find-links, constraints), so that the
+# hashes they carry are PyPI's and a clean machine can install them. Existing
+# pins are kept; LOCK_ARGS="--upgrade" (or "--upgrade-package NAME") moves them.
+LOCK_ARGS ?=
+PIP_COMPILE := env -u PIP_FIND_LINKS -u PIP_INDEX_URL -u PIP_EXTRA_INDEX_URL -u PIP_CONSTRAINT \
+	PIP_CONFIG_FILE=/dev/null CUSTOM_COMPILE_COMMAND="make lock" \
+	$(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
+lock: $(VENV)/.dev
+	$(PIP_COMPILE) --output-file requirements.txt requirements.in
+	$(PIP_COMPILE) --output-file requirements-dev.txt requirements-dev.in
+
+# A .in file changed without `make lock`: compile a copy of the locks (their
+# pins kept) in a scratch folder and compare.
+lock-check: $(VENV)/.dev
+	@scratch=$$(mktemp -d) && trap 'rm -rf "$$scratch"' EXIT \
+	&& cp requirements.in requirements-dev.in requirements.txt requirements-dev.txt "$$scratch" \
+	&& cd "$$scratch" \
+	&& $(PIP_COMPILE:$(VENV)/%=$(CURDIR)/$(VENV)/%) --output-file requirements.txt requirements.in \
+	&& $(PIP_COMPILE:$(VENV)/%=$(CURDIR)/$(VENV)/%) --output-file requirements-dev.txt requirements-dev.in \
+	&& diff -u "$(CURDIR)/requirements.txt" requirements.txt \
+	&& diff -u "$(CURDIR)/requirements-dev.txt" requirements-dev.txt \
+	|| { echo "requirements*.txt do not follow from requirements*.in: run make lock"; exit 1; }
+
+# Known vulnerabilities in the locked versions, from the PyPI advisory feed
+# (so it needs the network, and CI does not run it).
+audit: $(VENV)/.dev
+	$(VENV)/bin/pip-audit --strict --require-hashes --disable-pip --vulnerability-service pypi \
+		-r requirements.txt -r requirements-dev.txt
 
 # The Dockerfile, with hadolint from requirements-dev.txt: any warning fails.
 dockerfile-lint: $(VENV)/.dev

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import environ
 
+from signatures.ops.error_reports import start_error_reports
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -273,6 +275,16 @@ AXES_VERBOSE = False
 
 # django-otp: TOTP devices for staff; see SIGNATURES_STAFF_REQUIRE_2FA.
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Undersigned")
+
+# sentry-sdk: error reports only when SENTRY_DSN is set, without personal data
+# and with every string redacted as in our logs (signatures/ops/error_reports.py).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+start_error_reports(
+    dsn=SENTRY_DSN,
+    environment=env.str("SENTRY_ENVIRONMENT", default="") or ("development" if DEBUG else "production"),
+    release=env.str("SENTRY_RELEASE", default=""),
+    traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+)
 
 # --- ours -------------------------------------------------------------------
 

@@ -222,7 +222,7 @@ WHERE_RUN = [
     (r'^pg_dump --format=custom --file=undersigned\.dump "\$DATABASE_URL"$', "BackupRestoreTests"),
     (r'^pg_restore --clean --if-exists --no-owner --dbname="\$DATABASE_URL" undersigned\.dump$', "BackupRestoreTests"),
     (r"^python3 -m venv venv$", ".ci/image-recipe"),
-    (r"^venv/bin/pip install -r requirements\.txt$", ".ci/image-recipe"),
+    (r"^venv/bin/pip install (--require-hashes )?-r requirements\.txt$", ".ci/image-recipe"),
     (r"^venv/bin/python manage\.py compilemessages$", ".ci/image-recipe"),
     (r"^venv/bin/python manage\.py collectstatic --no-input$", ".ci/image-recipe and tests/live_gunicorn.py"),
     (r"^venv/bin/python manage\.py check --deploy --fail-level WARNING$", ".ci/image-recipe"),

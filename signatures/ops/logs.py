@@ -6,23 +6,26 @@ Every request gets an id: the one the load balancer sent in `X-Request-ID`
 to every log record written while the request runs, and written in gunicorn's
 access line, so one grep joins the proxy's, gunicorn's and Django's lines.
 
-`LOG_FORMAT=json` turns each log line into one JSON object. This module is
-loaded by gunicorn's master before Django, so it imports nothing from Django
-at module level.
+`LOG_FORMAT=json` turns each log line into one JSON object (python-json-logger,
+so `extra=` fields are kept). This module is loaded by gunicorn's master
+before Django, so it imports nothing from Django at module level.
 """
 
 from __future__ import annotations
 
 import contextvars
 import datetime
-import json
 import logging
 import re
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import pythonjsonlogger.json
 from django.core.signals import request_finished
+from pythonjsonlogger.core import RESERVED_ATTRS
+
+from .redaction import redact
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # A proxy's id is trusted only if it is short and plain: it reaches log files.
@@ -81,27 +84,40 @@ _ACCESS_FIELDS = {
 _NUMERIC_ACCESS_FIELDS = {"status", "bytes", "duration_ms"}
 
 
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, request_id, and any exception."""
+class JsonFormatter(pythonjsonlogger.json.JsonFormatter):
+    """One JSON object per line: time, level, logger, message, request_id, any
+    exception, and every field a caller passed with `extra=`.
 
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "time": datetime.datetime.fromtimestamp(record.created, tz=datetime.UTC).isoformat(
-                timespec="milliseconds"
-            ),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-            "request_id": getattr(record, "request_id", None) or current_request_id(),
-        }
+    python-json-logger copies a record's extra attributes; Django's own extras
+    are renamed (`status_code` is `status`) or left out (`request`, whose repr
+    carries the path, and so an emailed link's token). Every string value goes
+    through the same redaction as plain log lines, extras and tracebacks
+    included, since they did not pass the message filter.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("fmt", "%(levelname)s %(name)s %(message)s")
+        kwargs.setdefault(
+            "rename_fields",
+            {"levelname": "level", "name": "logger", "exc_info": "exception", "status_code": "status"},
+        )
+        kwargs.setdefault("reserved_attrs", [*RESERVED_ATTRS, "request", "server_time", "taskName"])
+        kwargs.setdefault("json_ensure_ascii", False)
+        super().__init__(*args, **kwargs)
+
+    def add_fields(self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]) -> None:
+        log_data["time"] = datetime.datetime.fromtimestamp(record.created, tz=datetime.UTC).isoformat(
+            timespec="milliseconds"
+        )
+        super().add_fields(log_data, record, message_dict)
+        # gunicorn's own records never pass RequestIdFilter.
+        if not log_data.get("request_id"):
+            log_data["request_id"] = current_request_id()
         if record.name == "gunicorn.access" and isinstance(record.args, Mapping):
-            entry.update(self._access_fields(record.args))
-        status_code = getattr(record, "status_code", None)
-        if status_code is not None:
-            entry["status"] = status_code
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+            log_data.update(self._access_fields(record.args))
+
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        return {key: redact(value) if isinstance(value, str) else value for key, value in log_data.items()}
 
     @staticmethod
     def _access_fields(atoms: Mapping[str, Any]) -> dict[str, Any]:
