@@ -1,0 +1,1 @@
+"""Operations: logging, middleware, outage handling, probes."""
