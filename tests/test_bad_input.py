@@ -10,7 +10,8 @@ from __future__ import annotations
 import io
 from unittest import skipUnless
 
-from django.db import connection
+from django.core import signals
+from django.db import close_old_connections, connection
 from django.test import TestCase
 from django.urls import reverse
 
@@ -122,7 +123,14 @@ class ForeignCharsetTests(TestCase):
             started["status"] = status
             started["headers"] = dict(headers)
 
-        content = b"".join(application(environ, start_response))
+        # As Django's test client does: the request must not close the test's database connection.
+        signals.request_started.disconnect(close_old_connections)
+        signals.request_finished.disconnect(close_old_connections)
+        try:
+            content = b"".join(application(environ, start_response))
+        finally:
+            signals.request_started.connect(close_old_connections)
+            signals.request_finished.connect(close_old_connections)
         assert started["status"].startswith("400")
         assert b"UTF-8 only" in content
         assert_security_headers(started["headers"])
