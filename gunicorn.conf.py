@@ -37,6 +37,13 @@ bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{_int('PORT', 8000)}"
 # capped because every worker holds a database connection.
 workers = _int("WEB_CONCURRENCY", min(2 * _cpus() + 1, 12))
 threads = _int("GUNICORN_THREADS", 1)
+# gunicorn's own workers, whose error pages (a request its HTTP parser refuses,
+# before Django sees it) carry our security headers too.
+worker_class = (
+    "signatures.ops.gunicorn_workers.ThreadWorkerWithHeaders"
+    if threads > 1
+    else "signatures.ops.gunicorn_workers.SyncWorkerWithHeaders"
+)
 
 # A request that takes longer than this is stuck (the database statement
 # timeout is shorter): the worker is replaced.

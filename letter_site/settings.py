@@ -55,6 +55,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, the security headers (CSP included) on every answer, even those
+    # written before SecurityMiddleware runs: probes, the outage page, the guards.
+    "signatures.ops.request_hygiene.BaselineSecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Operations first: every response carries a request id; probes are answered
     # before host checks, the HTTPS redirect and limits; a lost database answers 503.
     "signatures.ops.logs.RequestIdMiddleware",
@@ -63,7 +67,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Refuse oversize bodies and undecodable URLs before any work is done.
     "signatures.ops.middleware.RequestGuardMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # NUL characters and charsets other than UTF-8: a 400 page, never a 500.
+    "signatures.ops.request_hygiene.RequestHygieneMiddleware",
     "signatures.ops.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # ETags, so an unchanged public page answers 304 Not Modified (signatures/caching.py).
