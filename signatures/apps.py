@@ -4,7 +4,6 @@ from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
 
-from signatures import admin as admin_package
 
 
 class SignaturesConfig(AppConfig):
@@ -26,8 +25,12 @@ class UndersignedAdminConfig(admin_apps.AdminConfig):
 
     default = False
     default_site = "signatures.admin.site.UndersignedAdminSite"
+    # The parts of our admin, each registering its models on the site. Imported
+    # once the site exists: loading site.py runs signatures/admin/__init__.py first,
+    # so registrations made from there would land on a site the admin throws away.
+    parts = ("defences", "letters", "moderation", "outbox")
 
     def ready(self) -> None:
         super().ready()
-        for name in admin_package.MODULES:
+        for name in self.parts:
             import_module(f"signatures.admin.{name}")
