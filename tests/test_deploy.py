@@ -230,6 +230,40 @@ class EnvExampleTests(SimpleTestCase):
         assert result.returncode == 0, result.stdout + result.stderr
 
 
+# Stands in for `manage.py` under `make run`: says which SITE_URL Django would
+# build emailed links from, for each command make starts, then exits.
+SITE_URL_PROBE = """
+import os, sys
+import django
+from django.conf import settings
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "letter_site.settings")
+django.setup()
+print(sys.argv[1], settings.SITE_URL)
+"""
+
+
+@skipUnless(shutil.which("make"), "needs make")
+class MakeRunTests(SimpleTestCase):
+    def test_emailed_links_point_at_the_port_make_run_serves(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            # A stand-in virtualenv that make finds up to date, so it installs nothing.
+            (Path(tmp) / ".runtime").touch()
+            probe = Path(tmp) / "probe.py"
+            probe.write_text(SITE_URL_PROBE)
+            result = subprocess.run(
+                ["make", "-s", "run", "PORT=8123", f"VENV={tmp}", f"MANAGE={sys.executable} {probe}"],
+                cwd=ROOT,
+                env={**environment_without({"SITE_URL"}), "PYTHONPATH": str(ROOT)},
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+        assert result.returncode == 0, result.stdout + result.stderr
+        urls = dict(line.split(" ", 1) for line in result.stdout.splitlines() if line.startswith(("db_", "run")))
+        assert urls == {"db_worker": "http://127.0.0.1:8123", "runserver": "http://127.0.0.1:8123"}
+
+
 def load_gunicorn_config(**environ: str) -> dict:
     source = (ROOT / "gunicorn.conf.py").read_text()
     namespace: dict = {"__file__": str(ROOT / "gunicorn.conf.py")}
