@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html.parser
 import http.client
+import re
 import shutil
 import signal
 import socket
@@ -28,6 +29,9 @@ NO_CADDY = "needs Debian's caddy package (apt-get install caddy)"
 SITE_ADDRESS = "letters.example.org {"
 UPSTREAM = "reverse_proxy 127.0.0.1:8000 {"
 GLOBAL_OPTIONS = "{\n"
+
+ORGANIZER = "organizer"
+ORGANIZER_PASSWORD = "a-long-proxy-test-password"
 
 
 def render_caddyfile(*, port: int, upstream_port: int) -> str:
@@ -122,6 +126,16 @@ def proxied_site(tmp: Path, **env: str) -> Iterator[int]:
     )
     run_manage("migrate", "--no-input", env=site_env)
     run_manage("create_demo_letter", env=site_env)
+    run_manage(
+        "createsuperuser",
+        "--no-input",
+        env={
+            **site_env,
+            "DJANGO_SUPERUSER_USERNAME": ORGANIZER,
+            "DJANGO_SUPERUSER_EMAIL": "organizer@example.org",
+            "DJANGO_SUPERUSER_PASSWORD": ORGANIZER_PASSWORD,
+        },
+    )
     with (
         gunicorn(site_env, port=free_port(), log_path=tmp / "gunicorn.log") as upstream_port,
         caddy(port=free_port(), upstream_port=upstream_port) as port,
@@ -197,6 +211,20 @@ class Browser:
             name, _, rest = set_cookie.partition("=")
             self.cookies[name.strip()] = rest.partition(";")[0]
         return status, response_headers, content
+
+    def log_in(self, username: str, password: str) -> int:
+        """Submit the admin login form; 302 when logged in."""
+        status, _headers, page = self.send("GET", "/admin/login/")
+        assert status == 200, status
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.decode())
+        assert token, "the login page has a CSRF token"
+        body = urllib.parse.urlencode(
+            {"csrfmiddlewaretoken": token.group(1), "username": username, "password": password, "next": "/admin/"}
+        )
+        status, _headers, _content = self.send(
+            "POST", "/admin/login/", body=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+        )
+        return status
 
     def open_sign_form(self, letter_path: str) -> SignForm:
         status, _headers, page = self.send("GET", letter_path)

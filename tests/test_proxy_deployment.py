@@ -18,7 +18,7 @@ from unittest import skipUnless
 import yaml
 from django.test import SimpleTestCase
 
-from tests.live_caddy import CADDY, NO_CADDY, Browser, letter_path, proxied_site
+from tests.live_caddy import CADDY, NO_CADDY, ORGANIZER, ORGANIZER_PASSWORD, Browser, letter_path, proxied_site
 from tests.live_gunicorn import ROOT
 
 VISITORS = [f"127.0.0.{host}" for host in range(2, 62)]
@@ -86,6 +86,12 @@ class ProxyDeploymentTests(SimpleTestCase):
             assert status == 302
         # The burst limit is 5 a minute from one address: the sixth and seventh are held.
         assert self.hold_reasons("forger%") == ["", "", "", "", "", "ip_limit", "ip_limit"]
+
+    def test_wrong_passwords_from_one_address_do_not_lock_the_organizer_out_elsewhere(self):
+        guesser = Browser(self.port, source="127.0.0.150")
+        statuses = [guesser.log_in(ORGANIZER, f"wrong-guess-{attempt}") for attempt in range(6)]
+        assert statuses[-1] == 429, statuses  # locked out, from that address
+        assert Browser(self.port, source="127.0.0.151").log_in(ORGANIZER, ORGANIZER_PASSWORD) == 302
 
 
 class ProxyConfigurationTests(SimpleTestCase):

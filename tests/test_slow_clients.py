@@ -7,7 +7,9 @@ cheap connections, not the few workers that serve everyone.
 
 from __future__ import annotations
 
+import json
 import socket
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -16,6 +18,7 @@ from unittest import skipUnless
 from django.test import SimpleTestCase
 
 from tests.live_caddy import CADDY, NO_CADDY, letter_path, proxied_site, request
+from tests.live_gunicorn import ROOT
 
 SLOW_CLIENTS = 8
 # gunicorn's timeout is 30 s: a stalled worker would answer after it, if ever.
@@ -79,3 +82,49 @@ class SlowClientTests(SimpleTestCase):
             headers={"Content-Type": "application/x-www-form-urlencoded"},
         )
         assert status in {413, 502}, status
+
+
+@skipUnless(CADDY, NO_CADDY)
+class CaddyLimitsTests(SimpleTestCase):
+    """What Caddy itself makes of deploy/Caddyfile (`caddy adapt`), for the limits no quick test can wait out."""
+
+    def adapted(self) -> dict:
+        result = subprocess.run(  # noqa: S603 (Debian's caddy, fixed arguments)
+            [CADDY, "adapt", "--adapter", "caddyfile", "--config", str(ROOT / "deploy" / "Caddyfile")],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+        return json.loads(result.stdout)
+
+    def handlers(self) -> list[dict]:
+        found = []
+
+        def walk(node):
+            if isinstance(node, dict):
+                if "handler" in node:
+                    found.append(node)
+                for value in node.values():
+                    walk(value)
+            elif isinstance(node, list):
+                for value in node:
+                    walk(value)
+
+        walk(self.adapted())
+        return found
+
+    def test_slow_headers_and_bodies_are_cut_off(self):
+        (server,) = self.adapted()["apps"]["http"]["servers"].values()
+        # Caddy's durations are in nanoseconds.
+        assert 0 < server["read_header_timeout"] <= 30 * 10**9
+        assert 0 < server["read_timeout"] <= 60 * 10**9
+
+    def test_bodies_are_buffered_and_capped_before_the_proxy(self):
+        handlers = self.handlers()
+        names = [handler["handler"] for handler in handlers]
+        assert names.index("request_body") < names.index("reverse_proxy")
+        (body,) = [handler for handler in handlers if handler["handler"] == "request_body"]
+        assert 256 * 1024 <= body["max_size"] <= 10 * 1000 * 1000
+        (proxy,) = [handler for handler in handlers if handler["handler"] == "reverse_proxy"]
+        assert proxy["buffer_requests"] is True
