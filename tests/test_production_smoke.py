@@ -136,13 +136,22 @@ class ProductionSmokeTests(SimpleTestCase):
         assert headers["X-Request-ID"] == "smoke-abc-123"
         _status, headers, _body = self.fetch("/healthz")
         assert re.fullmatch(r"[0-9a-f]{32}", headers["X-Request-ID"])
-        access_lines = []
-        for line in self.log_path.read_text().splitlines():
-            if line.startswith("{"):
-                entry = json.loads(line)
-                if entry["logger"] == "gunicorn.access":
-                    access_lines.append(entry)
-        assert any(entry.get("request_id") == "smoke-abc-123" and entry["status"] == 200 for entry in access_lines)
+        # gunicorn writes the access line after the response is sent: give it a moment on a busy machine.
+        deadline = time.monotonic() + 5
+        while True:
+            access_lines = []
+            for line in self.log_path.read_text().splitlines():
+                if line.startswith("{"):
+                    entry = json.loads(line)
+                    if entry["logger"] == "gunicorn.access":
+                        access_lines.append(entry)
+            logged = any(
+                entry.get("request_id") == "smoke-abc-123" and entry["status"] == 200 for entry in access_lines
+            )
+            if logged or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert logged
 
     def test_the_email_worker_runs_until_told_to_stop(self):
         worker = subprocess.Popen(
