@@ -4,11 +4,14 @@ PYTHON := $(VENV)/bin/python
 MANAGE := $(PYTHON) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The address emailed links point at: the one `make run` serves (override with
+# SITE_URL=... for a tunnel or another name).
+SITE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run test lint dockerfile-lint format migrations-check worker bench clean help messages screenshots lock lock-check audit
 
 help:
-	@echo "make run              the site on http://$(HOST):$(PORT) (SQLite, demo letter, emails in the terminal)"
+	@echo "make run              the site on http://$(HOST):$(PORT) (SQLite, demo letter, emails in the terminal; PORT=, HOST=)"
 	@echo "make test             the whole test suite"
 	@echo "make lint             ruff lint and format check, and hadolint on the Dockerfile"
 	@echo "make migrations-check fail if models and migrations disagree"
@@ -37,6 +40,7 @@ run: $(VENV)/.runtime
 	@echo "Undersigned is at http://$(HOST):$(PORT)/ (admin at /admin/; create an account with: $(MANAGE) createsuperuser)"
 	@echo "The email worker runs alongside: emails are printed here within a second. Ctrl-C stops both."
 	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	export SITE_URL='$(SITE_URL)'; \
 	$(MANAGE) db_worker --no-reload --interval 1 & worker=$$!; \
 	$(MANAGE) runserver $(HOST):$(PORT)
 

@@ -316,6 +316,9 @@ SIGNATURES_PAGE_CACHE_LOCAL_SECONDS = env.int("SIGNATURES_PAGE_CACHE_LOCAL_SECON
 # Seconds each process keeps the allow and block lists and the privacy notice's
 # version (signatures/organizer_data.py); a change made elsewhere shows within them.
 SIGNATURES_ORGANIZER_DATA_SECONDS = env.int("SIGNATURES_ORGANIZER_DATA_SECONDS", default=0 if DEBUG else 5)
+# A bearer token that shows the operator /readyz's details (the email queue's
+# depth and failures); everyone else gets a plain "ok" or 503. Unset: nobody.
+SIGNATURES_READYZ_TOKEN = env.str("SIGNATURES_READYZ_TOKEN", default="")
 # Optional Reply-To for every email we send.
 SIGNATURES_REPLY_TO = env.str("SIGNATURES_REPLY_TO", default="")
 # Queued emails: tries before an email is marked failed; the first retry after

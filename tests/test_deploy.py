@@ -159,6 +159,112 @@ class ComposeFileTests(SimpleTestCase):
             assert variable in example
 
 
+def env_file_values(path: Path) -> dict[str, str]:
+    return dict(re.findall(r"^([A-Z_0-9]+)=(.*)$", path.read_text(), flags=re.MULTILINE))
+
+
+def environment_without(names: set[str]) -> dict[str, str]:
+    """This process's environment minus the test run's settings and `names`, so only a .env file can set them."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if key not in names and not key.startswith(("DJANGO_", "PYTEST_"))
+    }
+
+
+class EnvExampleTests(SimpleTestCase):
+    def test_a_copied_env_example_breaks_no_command_and_changes_no_setting(self):
+        example = ROOT / ".env.example"
+        environment = environment_without(set(env_file_values(example)) | {"DEBUG", "SECRET_KEY", "DATABASE_URL"})
+        with tempfile.TemporaryDirectory() as tmp:
+            project = Path(tmp) / "undersigned"
+            shutil.copytree(
+                ROOT,
+                project,
+                symlinks=True,
+                ignore=shutil.ignore_patterns(
+                    ".venv", ".git", "__pycache__", ".*_cache", "db.sqlite3", ".env", "staticfiles", "docs"
+                ),
+            )
+
+            def manage(*args: str) -> str:
+                result = subprocess.run(
+                    [sys.executable, "manage.py", *args],
+                    cwd=project,
+                    env=environment,
+                    capture_output=True,
+                    text=True,
+                    timeout=120,
+                    check=False,
+                )
+                assert result.returncode == 0, result.stderr
+                # Object reprs carry their memory address, which differs per run.
+                return re.sub(r" at 0x[0-9a-f]+", "", result.stdout)
+
+            defaults = manage("diffsettings", "--all")
+            subprocess.run(["cp", ".env.example", ".env"], cwd=project, check=True)
+            assert "System check identified no issues" in manage("check")
+            assert manage("diffsettings", "--all") == defaults
+
+    def test_production_example_leaves_hsts_preload_to_the_operator(self):
+        example = ROOT / "deploy" / "production.env.example"
+        values = env_file_values(example)
+        assert values["SECURE_HSTS_PRELOAD"] == "0"
+        with tempfile.TemporaryDirectory() as tmp:
+            environment = {
+                **environment_without(set(values) | {"DEBUG", "DATABASE_URL"}),
+                **values,
+                "DEBUG": "0",
+                "SECRET_KEY": "deploy-check-" + "k" * 50,
+                "DATABASE_URL": f"sqlite:///{tmp}/db.sqlite3",
+            }
+            result = subprocess.run(
+                [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                cwd=ROOT,
+                env=environment,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+        # The README's deploy check passes as the file comes, without preloading.
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+# Stands in for `manage.py` under `make run`: says which SITE_URL Django would
+# build emailed links from, for each command make starts, then exits.
+SITE_URL_PROBE = """
+import os, sys
+import django
+from django.conf import settings
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "letter_site.settings")
+django.setup()
+print(sys.argv[1], settings.SITE_URL)
+"""
+
+
+@skipUnless(shutil.which("make"), "needs make")
+class MakeRunTests(SimpleTestCase):
+    def test_emailed_links_point_at_the_port_make_run_serves(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            # A stand-in virtualenv that make finds up to date, so it installs nothing.
+            (Path(tmp) / ".runtime").touch()
+            probe = Path(tmp) / "probe.py"
+            probe.write_text(SITE_URL_PROBE)
+            result = subprocess.run(
+                ["make", "-s", "run", "PORT=8123", f"VENV={tmp}", f"MANAGE={sys.executable} {probe}"],
+                cwd=ROOT,
+                env={**environment_without({"SITE_URL"}), "PYTHONPATH": str(ROOT)},
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+        assert result.returncode == 0, result.stdout + result.stderr
+        urls = dict(line.split(" ", 1) for line in result.stdout.splitlines() if line.startswith(("db_", "run")))
+        assert urls == {"db_worker": "http://127.0.0.1:8123", "runserver": "http://127.0.0.1:8123"}
+
+
 def load_gunicorn_config(**environ: str) -> dict:
     source = (ROOT / "gunicorn.conf.py").read_text()
     namespace: dict = {"__file__": str(ROOT / "gunicorn.conf.py")}

@@ -15,6 +15,9 @@ from signatures import services
 from signatures.ops import monitoring
 from tests.factories import make_letter
 
+OPERATOR_TOKEN = "operator-token-for-tests"
+OPERATOR = {"HTTP_AUTHORIZATION": f"Bearer {OPERATOR_TOKEN}"}
+
 PRODUCTION_LIKE = {
     "DEBUG": False,
     "ALLOWED_HOSTS": ["letters.example.org"],
@@ -55,13 +58,16 @@ class HealthzTests(TestCase):
         assert self.client.post("/healthz").status_code == 405
 
 
+@override_settings(SIGNATURES_READYZ_TOKEN=OPERATOR_TOKEN)
 class ReadyzTests(TestCase):
+    """What the operator sees, with the bearer token."""
+
     @classmethod
     def setUpTestData(cls):
         cls.letter = make_letter()
 
     def readyz(self, **extra):
-        response = self.client.get("/readyz", **extra)
+        response = self.client.get("/readyz", **OPERATOR, **extra)
         return response, json.loads(response.content)
 
     def test_reports_ready_when_the_database_answers_and_is_migrated(self):
@@ -110,3 +116,45 @@ class ReadyzTests(TestCase):
         response, report = self.readyz(HTTP_HOST="10.0.3.7:8000")
         assert response.status_code == 200
         assert report["status"] == "ok"
+
+
+@override_settings(SIGNATURES_READYZ_TOKEN=OPERATOR_TOKEN)
+class ReadyzForEveryoneElseTests(TestCase):
+    """A load balancer, a crawler or a curious visitor: ready or not, nothing more."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.letter = make_letter()
+        services.sign_letter(
+            letter=cls.letter,
+            full_name="Chantal Akerman",
+            email="chantal@example.org",
+            profession=cls.letter.professions.first(),
+        )
+
+    def assert_plain(self, response, *, status=200, body=b"ok\n"):
+        assert response.status_code == status
+        assert response["Content-Type"].startswith("text/plain")
+        assert response.content == body
+        assert b"queue" not in response.content
+
+    def test_answers_a_plain_ok_without_the_queue(self):
+        self.assert_plain(self.client.get("/readyz"))
+
+    @override_settings(**PRODUCTION_LIKE)
+    def test_shows_no_detail_under_any_host(self):
+        for host in ("letters.example.org", "10.0.3.7:8000", "127.0.0.1", "evil.example.com"):
+            self.assert_plain(self.client.get("/readyz", HTTP_HOST=host))
+
+    def test_a_wrong_or_malformed_token_shows_no_detail(self):
+        for header in ("Bearer wrong", f"Basic {OPERATOR_TOKEN}", OPERATOR_TOKEN, "Bearer", ""):
+            self.assert_plain(self.client.get("/readyz", HTTP_AUTHORIZATION=header))
+
+    @override_settings(SIGNATURES_READYZ_TOKEN="")
+    def test_without_a_token_configured_nobody_sees_detail(self):
+        self.assert_plain(self.client.get("/readyz", HTTP_AUTHORIZATION="Bearer "))
+
+    def test_answers_503_when_the_database_is_unreachable(self):
+        with mock.patch.object(connection, "cursor", side_effect=OperationalError("connection refused")):
+            response = self.client.get("/readyz")
+        self.assert_plain(response, status=503, body=b"fail\n")

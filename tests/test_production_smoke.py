@@ -23,6 +23,7 @@ from tests.live_gunicorn import ROOT, free_port, get, gunicorn, production_env, 
 
 HOST = "letters.example.org"
 BEHIND_TLS = {"X-Forwarded-Proto": "https"}
+OPERATOR_TOKEN = "smoke-test-operator-token"
 
 
 class ProductionSmokeTests(SimpleTestCase):
@@ -35,6 +36,7 @@ class ProductionSmokeTests(SimpleTestCase):
             DATABASE_URL=f"sqlite:///{tmp / 'db.sqlite3'}",
             BEHIND_TLS_PROXY="1",
             LOG_FORMAT="json",
+            SIGNATURES_READYZ_TOKEN=OPERATOR_TOKEN,
         )
         run_manage("migrate", "--no-input", env=cls.env)
         run_manage("create_demo_letter", env=cls.env)
@@ -85,8 +87,15 @@ class ProductionSmokeTests(SimpleTestCase):
         assert "max-age=315360000" in headers["Cache-Control"]
         assert "immutable" in headers["Cache-Control"]
 
-    def test_readyz_reports_ready_as_json(self):
-        status, headers, body = self.fetch("/readyz")
+    def test_readyz_answers_a_plain_ok_to_anyone(self):
+        # README, Deploy: `curl -fsS http://127.0.0.1:8000/readyz`.
+        status, headers, body = get(self.port, "/readyz")
+        assert status == 200
+        assert body == b"ok\n"
+        assert headers["X-Robots-Tag"].startswith("noindex")
+
+    def test_readyz_reports_ready_as_json_to_the_operator(self):
+        status, headers, body = self.fetch("/readyz", Authorization=f"Bearer {OPERATOR_TOKEN}")
         report = json.loads(body)
         assert status == 200
         assert report["status"] == "ok"
@@ -127,13 +136,22 @@ class ProductionSmokeTests(SimpleTestCase):
         assert headers["X-Request-ID"] == "smoke-abc-123"
         _status, headers, _body = self.fetch("/healthz")
         assert re.fullmatch(r"[0-9a-f]{32}", headers["X-Request-ID"])
-        access_lines = []
-        for line in self.log_path.read_text().splitlines():
-            if line.startswith("{"):
-                entry = json.loads(line)
-                if entry["logger"] == "gunicorn.access":
-                    access_lines.append(entry)
-        assert any(entry.get("request_id") == "smoke-abc-123" and entry["status"] == 200 for entry in access_lines)
+        # gunicorn writes the access line after the response is sent: give it a moment on a busy machine.
+        deadline = time.monotonic() + 5
+        while True:
+            access_lines = []
+            for line in self.log_path.read_text().splitlines():
+                if line.startswith("{"):
+                    entry = json.loads(line)
+                    if entry["logger"] == "gunicorn.access":
+                        access_lines.append(entry)
+            logged = any(
+                entry.get("request_id") == "smoke-abc-123" and entry["status"] == 200 for entry in access_lines
+            )
+            if logged or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert logged
 
     def test_the_email_worker_runs_until_told_to_stop(self):
         worker = subprocess.Popen(

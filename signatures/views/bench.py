@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 
-@require_GET
+@require_safe
 def baseline(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")

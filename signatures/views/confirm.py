@@ -16,7 +16,7 @@ from signatures.tokens import Purpose
 
 @never_cache
 @limit_per_ip("token-post", "SIGNATURES_LIMIT_TOKEN_POSTS_PER_IP")
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     # Mail link scanners fetch links: the GET only shows a button.
     if request.method == "POST":

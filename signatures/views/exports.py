@@ -20,7 +20,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.formats import number_format
 from django.utils.translation import ngettext
 from django.views.decorators.clickjacking import xframe_options_exempt
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from signatures.caching.http import public_cache
 from signatures.caching.pages import shared_public_page
@@ -83,7 +83,7 @@ def _download(response: HttpResponse | StreamingHttpResponse, filename: str) -> 
     response["Access-Control-Allow-Origin"] = "*"
 
 
-@require_GET
+@require_safe
 @public_cache(max_age=300)
 def export_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     letter = letter_or_404(slug)
@@ -118,7 +118,7 @@ def _json_lines(letter: Letter) -> Iterator[str]:
     yield "\n]}\n"
 
 
-@require_GET
+@require_safe
 @public_cache(max_age=300)
 def export_json(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     letter = letter_or_404(slug)
@@ -140,7 +140,7 @@ def _counts(letter: Letter) -> dict[str, Any]:
     }
 
 
-@require_GET
+@require_safe
 @shared_public_page
 @public_cache(max_age=10)
 def count_json(request: HttpRequest, slug: str) -> JsonResponse:
@@ -157,7 +157,7 @@ def _badge_context(letter: Letter) -> dict[str, Any]:
     return {"letter": letter, "counts": counts, "label": label}
 
 
-@require_GET
+@require_safe
 @xframe_options_exempt
 @shared_public_page
 @public_cache(max_age=60)
@@ -170,7 +170,7 @@ def badge(request: HttpRequest, slug: str) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 @shared_public_page
 @public_cache(max_age=60)
 def badge_svg(request: HttpRequest, slug: str) -> HttpResponse:

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from signatures import services
 from signatures.abuse.client import client_ip
@@ -55,7 +55,7 @@ def _unusable(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@require_GET
+@require_safe
 def invitation(request: HttpRequest, token: str) -> HttpResponse:
     invitation = _invitation_or_404(token)
     letter = invitation.letter
@@ -95,7 +95,7 @@ def invitation_sign(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @never_cache
-@require_GET
+@require_safe
 def invitation_check_email(request: HttpRequest, token: str) -> HttpResponse:
     invitation = _invitation_or_404(token)
     context = {"letter": invitation.letter, "invitation_url": reverse("signatures:invitation", args=[token])}

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from signatures import services
 from signatures.abuse import bots
@@ -22,7 +22,7 @@ NOTABLE_ON_LETTER_PAGE = 12
 RECENT_ON_LETTER_PAGE = 10
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     letters = list(Letter.objects.public().order_by("status", "-created_at"))
     open_letters = [letter for letter in letters if letter.effective_status == Letter.Status.OPEN]
@@ -56,7 +56,7 @@ def _render_letter(
     return response
 
 
-@require_GET
+@require_safe
 def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
     # The viral hour: most visitors get the page kept a few seconds ago, with their own token.
     cached = page_cache.letter_page_from_cache(request)
@@ -110,7 +110,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("signatures:check_email", slug=letter.slug)
 
 
-@require_GET
+@require_safe
 def check_email(request: HttpRequest, slug: str) -> HttpResponse:
     letter = letter_or_404(slug)
     return render(request, "signatures/check_email.html", {"letter": letter})

@@ -5,12 +5,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from signatures.models import PrivacyNotice
 
 
-@require_GET
+@require_safe
 def privacy_notice(request: HttpRequest) -> HttpResponse:
     context = {
         "notice": PrivacyNotice.current(),

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import translation
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from signatures.abuse.limits import limit_per_ip
 from signatures.caching.http import public_cache
@@ -37,7 +37,7 @@ def _url(**params: str | int | None) -> str:
     return "?" + urlencode(kept) if kept else "?"
 
 
-@require_GET
+@require_safe
 # A page already kept in the shared cache costs next to nothing, so it is served
 # before the per-IP limit counts: the limit is there for pages that must be drawn
 # (a scraper walking a million rows asks for a new page each time).

@@ -9,13 +9,13 @@ from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import cache_control, never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from signatures.models import Letter, Signature, SignatureCounter
 from signatures.reports.ledger import ledger_for
 
 
-@require_GET
+@require_safe
 @cache_control(public=True, max_age=60)
 def transparency(request: HttpRequest, slug: str) -> HttpResponse:
     letter = get_object_or_404(Letter.objects.public(), slug=slug)
@@ -33,7 +33,7 @@ def _can_see_delivery(request: HttpRequest, letter: Letter) -> bool:
 
 
 @never_cache
-@require_GET
+@require_safe
 def delivery(request: HttpRequest, slug: str) -> HttpResponse:
     letter = get_object_or_404(Letter, slug=slug)
     if not _can_see_delivery(request, letter):

@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from signatures import services
 from signatures.models import Letter, LetterVersion, Signature
@@ -21,14 +21,14 @@ def _public_letter(slug: str) -> Letter:
     return get_object_or_404(Letter.objects.public(), slug=slug)
 
 
-@require_GET
+@require_safe
 def versions(request: HttpRequest, slug: str) -> HttpResponse:
     letter = _public_letter(slug)
     context = {"letter": letter, "versions": letter.versions.order_by("-number")}
     return render(request, "signatures/versions/list.html", context)
 
 
-@require_GET
+@require_safe
 def version_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     letter = _public_letter(slug)
     version = get_object_or_404(LetterVersion, letter=letter, number=number)
@@ -52,7 +52,7 @@ def _withdraw_url(signature: Signature) -> str | None:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def reaffirm(request: HttpRequest, token: str) -> HttpResponse:
     # Mail link scanners fetch links: the GET only shows the change and the buttons.
     if request.method == "POST":

@@ -19,7 +19,7 @@ from signatures.tokens import Purpose
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @limit_per_ip("withdraw-request", "SIGNATURES_LIMIT_TOKEN_POSTS_PER_IP")
 def withdraw_request(request: HttpRequest, slug: str) -> HttpResponse:
     letter = get_object_or_404(Letter.objects.public(), slug=slug)
@@ -34,7 +34,7 @@ def withdraw_request(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @limit_per_ip("token-post", "SIGNATURES_LIMIT_TOKEN_POSTS_PER_IP")
 def withdraw(request: HttpRequest, token: str) -> HttpResponse:
     # Mail link scanners fetch links: the GET only shows a button.
