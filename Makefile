@@ -13,7 +13,7 @@ SITE_URL ?= http://$(HOST):$(PORT)
 help:
 	@echo "make run              the site on http://$(HOST):$(PORT) (SQLite, demo letter, emails in the terminal; PORT=, HOST=)"
 	@echo "make test             the whole test suite"
-	@echo "make lint             ruff lint and format check, and hadolint on the Dockerfile"
+	@echo "make lint             ruff, import-linter (the shape of signatures/), mypy, and hadolint on the Dockerfile"
 	@echo "make migrations-check fail if models and migrations disagree"
 	@echo "make worker           the background worker that sends email"
 	@echo "make bench            benchmarks (PostgreSQL and gunicorn)"
@@ -50,6 +50,8 @@ test: $(VENV)/.dev
 lint: $(VENV)/.dev dockerfile-lint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 format: $(VENV)/.dev
 	$(VENV)/bin/ruff check --fix .

@@ -5,7 +5,6 @@ from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
 
 
-
 class SignaturesConfig(AppConfig):
     # This module also holds the admin's config: say which one "signatures" means.
     default = True

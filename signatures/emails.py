@@ -98,12 +98,12 @@ def send_withdrawal_link(signature: Signature) -> OutgoingEmail | None:
     return queue(signature, Kind.WITHDRAW, {"withdraw_url": links.withdraw_url(signature)})
 
 
-def send_signature_public(signature: Signature) -> OutgoingEmail:
+def send_signature_public(signature: Signature) -> OutgoingEmail | None:
     """Your signature is public: sent when a moderator approves it."""
     return queue(signature, Kind.PUBLIC, {})
 
 
-def send_revision_notice(signature: Signature, *, new_version: LetterVersion) -> OutgoingEmail:
+def send_revision_notice(signature: Signature, *, new_version: LetterVersion) -> OutgoingEmail | None:
     """The text you signed has changed: the difference, and a link to re-affirm or withdraw."""
     old_version = signature.version
     context = {

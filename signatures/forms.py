@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.validators import EmailValidator
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from signatures.abuse import bots
@@ -27,7 +28,7 @@ CONSENT_BOX_VERSION = "1"
 _URL_LIKE = re.compile(r"(https?:|www\.|\w\.(com|net|org|io|ly|co|xyz|ru|info)\b|/{2})", re.IGNORECASE)
 
 
-def clean_line(value: Any, *, field_label: str) -> str:
+def clean_line(value: Any, *, field_label: str | Promise) -> str:
     """One line of text: NFC, whitespace collapsed, no control or format characters."""
     value = unicodedata.normalize("NFC", value or "")
     if has_control_characters(value.replace("\t", " ")):
@@ -97,7 +98,7 @@ class SignatureForm(forms.Form):
         self.letter = letter
         self.caught_reason = ""
         self.professions = {str(p.pk): p for p in organizer_data.professions(letter)}
-        self.fields["profession"].choices = [
+        self.fields["profession"].choices = [  # type: ignore[attr-defined]
             ("", _("Choose your profession")),
             *((pk, p.name) for pk, p in self.professions.items()),
             (OTHER_PROFESSION, _("Other (please give your title)")),
@@ -134,7 +135,7 @@ class SignatureForm(forms.Form):
         return email
 
     def _clean_optional_line(self, name: str) -> str:
-        return clean_line(self.cleaned_data.get(name, ""), field_label=self.fields[name].label)
+        return clean_line(self.cleaned_data.get(name, ""), field_label=self.fields[name].label or name)
 
     def clean_title(self) -> str:
         return self._clean_optional_line("title")
@@ -158,7 +159,8 @@ class SignatureForm(forms.Form):
         return comment.strip()
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("profession") == OTHER_PROFESSION and not cleaned.get("title"):
             self.add_error("title", _("Please give your title or role."))
         verdict = bots.inspect(self.data, self.letter.pk)

@@ -222,18 +222,16 @@ class Letter(models.Model):
         code = (language or "").lower()
         if not code:
             return self
+        found: LetterTranslation | None
         if getattr(self, "translation_for", None) == code:
             # Read with the letter (`LetterQuerySet.with_translation`).
-            if not self.translation_language:
+            read = {
+                name: getattr(self, f"translation_{name}")
+                for name in ("language", "title", "summary", "body", "body_html")
+            }
+            if not read["language"]:
                 return self
-            found = LetterTranslation(
-                letter=self,
-                language=self.translation_language,
-                title=self.translation_title,
-                summary=self.translation_summary,
-                body=self.translation_body,
-                body_html=self.translation_body_html,
-            )
+            found = LetterTranslation(letter=self, **read)
         else:
             candidates = [code, code.split("-")[0]]
             by_language = {t.language: t for t in self.translations.filter(language__in=candidates)}

@@ -20,7 +20,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db.models import F, QuerySet
-from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
+from django.db.models.fields.tuple_lookups import (
+    Tuple,
+    TupleGreaterThan,
+    TupleLessThan,
+)
 
 from signatures.models import Signature
 
@@ -41,7 +45,8 @@ class Cursor:
 
     @classmethod
     def of(cls, signature: Signature) -> Cursor:
-        return cls(signature.is_notable, signature.is_founding, signature.approved_at, signature.pk)
+        # Only approved signatures are listed, and every approved one has its time.
+        return cls(signature.is_notable, signature.is_founding, signature.approved_at, signature.pk)  # type: ignore[arg-type]
 
     def encode(self) -> str:
         micros = (self.approved_at - _EPOCH) // timedelta(microseconds=1)

@@ -33,16 +33,17 @@ def unified_diff(old: LetterVersion | None, new: LetterVersion) -> str:
 def diff_lines(old: LetterVersion | None, new: LetterVersion, *, context: int = 2) -> list[DiffLine | None]:
     """Changed lines with a little context; None marks a gap of unchanged lines left out."""
     rows: list[DiffLine | None] = []
-    matcher = difflib.SequenceMatcher(a=_lines(old), b=_lines(new), autojunk=False)
+    old_lines, new_lines = _lines(old), _lines(new)
+    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
     for group in matcher.get_grouped_opcodes(context):
         if rows:
             rows.append(None)
         for tag, i1, i2, j1, j2 in group:
             if tag == "equal":
-                rows.extend(DiffLine("same", line) for line in matcher.a[i1:i2])
+                rows.extend(DiffLine("same", line) for line in old_lines[i1:i2])
                 continue
             if tag in ("replace", "delete"):
-                rows.extend(DiffLine("removed", line) for line in matcher.a[i1:i2])
+                rows.extend(DiffLine("removed", line) for line in old_lines[i1:i2])
             if tag in ("replace", "insert"):
-                rows.extend(DiffLine("added", line) for line in matcher.b[j1:j2])
+                rows.extend(DiffLine("added", line) for line in new_lines[j1:j2])
     return rows

@@ -361,7 +361,7 @@ def character_reasons(name: str, alias: str, reading: Reading, entry: Reading, *
     for script in sorted(seen_scripts - entry_scripts - IGNORED_SCRIPTS):
         reasons.append(f"{script} letters")
     styles = {STYLED_LETTERS.get(unicodedata.decomposition(c).split(" ")[0]) for c in name if c.isalnum()} - {None}
-    reasons.extend(sorted(styles))
+    reasons.extend(sorted(style for style in styles if style))
     if any(DEFAULT_IGNORABLE.contains(c) for c in name):
         reasons.append("invisible characters")
     if any(unicodedata.category(c) in ("Zs", "Zl", "Zp") and c != " " for c in name):

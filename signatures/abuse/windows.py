@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import random
 from datetime import timedelta
+from typing import Any
 
 import redis
 from django.conf import settings
@@ -86,7 +87,7 @@ def _count_in_database(windows: dict[str, int]) -> dict[str, int]:
         connection.ops.quote_name(name) for name in (LimitWindow.TABLE, "key", "count", "expires_at")
     )
     rows = ", ".join(["(%s, 1, %s)"] * len(keys))
-    params: list[object] = []
+    params: list[Any] = []
     for key in keys:
         params += [key, adapt(now + timedelta(seconds=windows[key]))]
     with connection.cursor() as cursor:

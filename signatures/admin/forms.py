@@ -62,7 +62,8 @@ class InvalidationForm(forms.Form):
     previewed_count = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         criteria = ("email_domain", "ip_hash", "name_pattern", "created_from", "created_until")
         if not any(data.get(name) for name in criteria):
             raise forms.ValidationError(_("Give at least one criterion: a domain, an IP hash, a name or a time."))

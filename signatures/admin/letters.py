@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from signatures import links, services
 from signatures.admin.forms import PublishRevisionForm
+from signatures.admin.site import staff_member
 from signatures.models import (
     DigestSubscription,
     Invitation,
@@ -74,8 +75,7 @@ class LetterVersionInline(admin.TabularInline):
 
     model = LetterVersion
     extra = 0
-    fields = ["number", "is_major", "change_note", "short_hash", "published_at", "published_by"]
-    readonly_fields = fields
+    fields = readonly_fields = ("number", "is_major", "change_note", "short_hash", "published_at", "published_by")
     ordering = ["-number"]
     verbose_name_plural = _("published versions of the text")
 
@@ -93,7 +93,7 @@ class LetterVersionInline(admin.TabularInline):
         return version.short_hash
 
 
-TRUST_FIELDSETS = [
+TRUST_FIELDSETS: list[Any] = [
     (
         _("Founding phase"),
         {
@@ -177,7 +177,7 @@ class LetterAdmin(admin.ModelAdmin):
                 "queue_url": queue_url,
                 "held_url": f"{queue_url}&status=held",
                 "all_url": f"{queue_url}&status=all",
-                "digest_subscribed": DigestSubscription.objects.filter(user=request.user).exists(),
+                "digest_subscribed": DigestSubscription.objects.filter(user=staff_member(request)).exists(),
             }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -199,7 +199,7 @@ class LetterAdmin(admin.ModelAdmin):
         if not request.user.has_perm("signatures.view_signature"):
             raise PermissionDenied
         subscribe = request.POST.get("subscribe") == "1"
-        services.set_digest_subscription(user=request.user, is_subscribed=subscribe)
+        services.set_digest_subscription(user=staff_member(request), is_subscribed=subscribe)
         if subscribe:
             self.message_user(request, gettext("You will receive the moderation digest every day."))
         else:
@@ -213,7 +213,7 @@ class LetterAdmin(admin.ModelAdmin):
         changed = [letter for letter in queryset if services.set_letter_paused(letter=letter, is_paused=is_paused)]
         message = gettext("Signing paused.") if is_paused else gettext("Signing resumed.")
         LogEntry.objects.log_actions(
-            user_id=request.user.pk, queryset=changed, action_flag=CHANGE, change_message=message
+            user_id=staff_member(request).pk, queryset=changed, action_flag=CHANGE, change_message=message
         )
         return len(changed)
 
@@ -322,7 +322,7 @@ class LetterAdmin(admin.ModelAdmin):
             services.ensure_letter_version(letter=obj)
         if {"delivered_at", "delivered_how"} & set(form.changed_data):
             services.record_letter_delivery(
-                letter=obj, delivered_at=obj.delivered_at, delivered_how=obj.delivered_how, by=request.user
+                letter=obj, delivered_at=obj.delivered_at, delivered_how=obj.delivered_how, by=staff_member(request)
             )
 
     def save_formset(self, request: HttpRequest, form: forms.ModelForm, formset: Any, change: bool) -> None:
@@ -349,7 +349,7 @@ class LetterAdmin(admin.ModelAdmin):
                     label=data["label"],
                     max_uses=data.get("max_uses"),
                     expires_at=data.get("expires_at"),
-                    created_by=request.user,
+                    created_by=staff_member(request),
                 )
                 formset.new_objects.append(created)
             else:
@@ -373,14 +373,14 @@ class LetterAdmin(admin.ModelAdmin):
                     letter=letter,
                     is_major=form.cleaned_data["is_major"],
                     note=form.cleaned_data["note"],
-                    by=request.user,
+                    by=staff_member(request),
                 )
             except services.NothingToPublish:
                 self.message_user(request, gettext("The text has not changed since the last version."), messages.ERROR)
             else:
                 flagged = Signature.objects.filter(letter=letter, needs_reaffirmation=True).count()
                 LogEntry.objects.log_actions(
-                    user_id=request.user.pk,
+                    user_id=staff_member(request).pk,
                     queryset=[letter],
                     action_flag=CHANGE,
                     change_message=gettext("Published version %d.") % version.number,
@@ -414,7 +414,10 @@ class LetterAdmin(admin.ModelAdmin):
     def launch_now(self, request: HttpRequest, queryset: QuerySet[Letter]) -> None:
         launched = [letter for letter in queryset if services.launch_letter(letter=letter)]
         LogEntry.objects.log_actions(
-            user_id=request.user.pk, queryset=launched, action_flag=CHANGE, change_message=gettext("Launched.")
+            user_id=staff_member(request).pk,
+            queryset=launched,
+            action_flag=CHANGE,
+            change_message=gettext("Launched."),
         )
         self.message_user(
             request, ngettext("Launched %d letter.", "Launched %d letters.", len(launched)) % len(launched)
@@ -443,7 +446,7 @@ class InvitationAdmin(admin.ModelAdmin):
             label=obj.label,
             max_uses=obj.max_uses,
             expires_at=obj.expires_at,
-            created_by=request.user,
+            created_by=staff_member(request),
         )
         obj.pk, obj.nonce = created.pk, created.nonce
 

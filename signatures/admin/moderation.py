@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -22,12 +23,14 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from signatures import services
 from signatures.admin.forms import InvalidationForm, ModerationActionForm, RejectForm, VerifyForm
+from signatures.admin.site import staff_member
 from signatures.csv_export import stream_csv
 from signatures.models import (
     DigestSubscription,
@@ -74,7 +77,7 @@ class StatusFilter(admin.SimpleListFilter):
     title = _("status")
     parameter_name = "status"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, Any]]:
         state = Signature.State
         return [
             (QUEUE, _("Awaiting a decision")),
@@ -139,7 +142,7 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return min(self.object_list[: self.CAP + 1].count(), self.CAP + 1)
+        return min(self.object_list[: self.CAP + 1].count(), self.CAP + 1)  # type: ignore[attr-defined]
 
     @property
     def is_capped(self) -> bool:
@@ -317,7 +320,7 @@ class SignatureAdmin(admin.ModelAdmin):
         key = name_key(term)
         return queryset.filter(Q(name_key__contains=key) | Q(affiliation__icontains=term)), False
 
-    def action_checkbox(self, obj: Signature) -> str:
+    def action_checkbox(self, obj: Signature) -> SafeString:
         # The same markup as Django's, without rendering a form widget
         # template per row: a third of the queue page's time at 100 rows.
         return format_html(
@@ -346,7 +349,7 @@ class SignatureAdmin(admin.ModelAdmin):
             marks.append(gettext("notable"))
         return ", ".join(marks)
 
-    def get_list_display(self, request: HttpRequest) -> list[str]:
+    def get_list_display(self, request: HttpRequest) -> list[Any]:
         # Narrow enough to read without scrolling sideways: the letter only
         # when several are shown, the state only outside the queue.
         columns = [
@@ -388,10 +391,10 @@ class SignatureAdmin(admin.ModelAdmin):
         """A LogEntry per signature the service changed, so each decision shows in its History."""
         for start in range(0, len(ids), 2000):
             changed = Signature.objects.filter(
-                pk__in=ids[start : start + 2000], moderated_by=request.user, moderated_at__gte=started
+                pk__in=ids[start : start + 2000], moderated_by=staff_member(request), moderated_at__gte=started
             )
             LogEntry.objects.log_actions(
-                user_id=request.user.pk, queryset=list(changed), action_flag=CHANGE, change_message=message
+                user_id=staff_member(request).pk, queryset=list(changed), action_flag=CHANGE, change_message=message
             )
 
     def _confirm_page(
@@ -424,7 +427,7 @@ class SignatureAdmin(admin.ModelAdmin):
     def approve(self, request: HttpRequest, queryset: QuerySet[Signature]) -> None:
         ids = list(queryset.values_list("pk", flat=True))
         started = timezone.now()
-        count = services.approve_signatures(signature_ids=ids, moderator=request.user)
+        count = services.approve_signatures(signature_ids=ids, moderator=staff_member(request))
         self._record(request, started, ids, gettext("Approved."))
         self.message_user(request, ngettext("%d signature approved.", "%d signatures approved.", count) % count)
 
@@ -471,7 +474,9 @@ class SignatureAdmin(admin.ModelAdmin):
         reason = form.cleaned_data["reason"]
         ids = list(queryset.values_list("pk", flat=True))
         started = timezone.now()
-        count = services.reject_signatures(signature_ids=ids, moderator=request.user, reason=reason, category=category)
+        count = services.reject_signatures(
+            signature_ids=ids, moderator=staff_member(request), reason=reason, category=category
+        )
         if category == Signature.RejectionCategory.FRAUD:
             message = gettext("Rejected as fraudulent.")
             done = ngettext("%d signature rejected as fraudulent.", "%d signatures rejected as fraudulent.", count)
@@ -497,7 +502,7 @@ class SignatureAdmin(admin.ModelAdmin):
         method = form.cleaned_data["method"]
         ids = list(queryset.values_list("pk", flat=True))
         started = timezone.now()
-        count = services.mark_verified(signature_ids=ids, moderator=request.user, method=method)
+        count = services.mark_verified(signature_ids=ids, moderator=staff_member(request), method=method)
         label = Signature.VerificationMethod(method).label
         self._record(request, started, ids, gettext("Marked verified: %s") % label)
         self.message_user(
@@ -509,7 +514,7 @@ class SignatureAdmin(admin.ModelAdmin):
     def mark_notable(self, request: HttpRequest, queryset: QuerySet[Signature]) -> None:
         ids = list(queryset.values_list("pk", flat=True))
         started = timezone.now()
-        count = services.mark_notable(signature_ids=ids, moderator=request.user)
+        count = services.mark_notable(signature_ids=ids, moderator=staff_member(request))
         self._record(request, started, ids, gettext("Marked notable."))
         self.message_user(
             request, ngettext("%d signature marked notable.", "%d signatures marked notable.", count) % count
@@ -520,8 +525,8 @@ class SignatureAdmin(admin.ModelAdmin):
         ids = list(queryset.values_list("pk", flat=True))
         started = timezone.now()
         with transaction.atomic():
-            count = services.mark_verified(signature_ids=ids, moderator=request.user, is_verified=False)
-            services.mark_notable(signature_ids=ids, moderator=request.user, is_notable=False)
+            count = services.mark_verified(signature_ids=ids, moderator=staff_member(request), is_verified=False)
+            services.mark_notable(signature_ids=ids, moderator=staff_member(request), is_notable=False)
         self._record(request, started, ids, gettext("Verified and notable marks removed."))
         self.message_user(request, ngettext("%d signature unmarked.", "%d signatures unmarked.", count) % count)
 
@@ -584,7 +589,7 @@ class SignatureAdmin(admin.ModelAdmin):
             if stage == "run":
                 started = timezone.now()
                 run = services.invalidate_signatures(
-                    moderator=request.user,
+                    moderator=staff_member(request),
                     reason=form.cleaned_data["reason"],
                     previewed_count=form.cleaned_data["previewed_count"] or 0,
                     **criteria,
@@ -677,12 +682,14 @@ class SurgeFlagAdmin(admin.ModelAdmin):
         signatures_url = (
             reverse("admin:signatures_signature_changelist")
             + "?"
-            + urlencode({"status": ALL, "letter__id__exact": flag.letter_id, "q": search})
+            + urlencode({"status": ALL, "letter__id__exact": str(flag.letter_id), "q": search})
         )
         invalidate_url = (
             reverse("admin:signatures_signature_invalidate")
             + "?"
-            + urlencode({"letter": flag.letter_id, field: flag.value, "created_from": flag.window_start.isoformat()})
+            + urlencode(
+                {"letter": str(flag.letter_id), field: flag.value, "created_from": flag.window_start.isoformat()}
+            )
         )
         return format_html(
             '<a href="{}">{}</a> · <a href="{}">{}</a>',
@@ -694,7 +701,9 @@ class SurgeFlagAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Mark selected flags as reviewed"), permissions=["moderate"])
     def mark_reviewed(self, request: HttpRequest, queryset: QuerySet[SurgeFlag]) -> None:
-        count = services.review_surge_flags(flag_ids=queryset.values_list("pk", flat=True), moderator=request.user)
+        count = services.review_surge_flags(
+            flag_ids=queryset.values_list("pk", flat=True), moderator=staff_member(request)
+        )
         self.message_user(request, ngettext("%d flag reviewed.", "%d flags reviewed.", count) % count)
 
 

@@ -12,6 +12,25 @@ from django.utils.translation import ngettext
 from signatures import services
 from signatures.models import OutgoingEmail
 
+# Everything about an email is shown, and none of it can be edited.
+SHOWN_FIELDS = (
+    "signature",
+    "kind",
+    "status",
+    "attempts",
+    "last_error",
+    "created_at",
+    "last_attempt_at",
+    "next_attempt_at",
+    "sent_at",
+    "message_id",
+    "from_email",
+    "to_email",
+    "reply_to",
+    "subject",
+    "body_text",
+)
+
 
 @admin.register(OutgoingEmail)
 class OutgoingEmailAdmin(admin.ModelAdmin):
@@ -22,24 +41,8 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
     search_fields = ["to_email", "message_id"]
     ordering = ["-created_at"]
     show_full_result_count = False
-    fields = [
-        "signature",
-        "kind",
-        "status",
-        "attempts",
-        "last_error",
-        "created_at",
-        "last_attempt_at",
-        "next_attempt_at",
-        "sent_at",
-        "message_id",
-        "from_email",
-        "to_email",
-        "reply_to",
-        "subject",
-        "body_text",
-    ]
-    readonly_fields = fields
+    fields = SHOWN_FIELDS
+    readonly_fields = SHOWN_FIELDS
     actions = ["retry"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

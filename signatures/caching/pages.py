@@ -137,7 +137,9 @@ def _entry(response: HttpResponseBase) -> dict[str, Any]:
 
 def _carries_csp_nonce(content: str | bytes) -> bool:
     # A nonce is drawn per response; a page that uses one cannot be shared.
-    return (b' nonce="' if isinstance(content, bytes) else ' nonce="') in content
+    if isinstance(content, bytes):
+        return b' nonce="' in content
+    return ' nonce="' in content
 
 
 def shared_public_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
@@ -154,7 +156,10 @@ def shared_public_page(view: Callable[..., HttpResponseBase]) -> Callable[..., H
             if "etag" in entry:
                 response["ETag"] = quote_etag(entry["etag"])
             return response
-        response = view(request, *args, **kwargs)
+        drawn = view(request, *args, **kwargs)
+        if not isinstance(drawn, HttpResponse):
+            return drawn  # streamed: never kept
+        response = drawn
         cache_control = response.get("Cache-Control", "")
         if (
             response.status_code == 200

@@ -43,13 +43,13 @@ def start_error_reports(*, dsn: str, environment: str, release: str | None, trac
 _OWN_FIELDS = ("release", "environment")
 
 
-def redact_event(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
+def redact_event(event: Any, hint: dict[str, Any]) -> Any:
     redacted = redact_strings(event)
     redacted.update({field: event[field] for field in _OWN_FIELDS if field in event})
     return redacted
 
 
-def redact_breadcrumb(crumb: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
+def redact_breadcrumb(crumb: Any, hint: dict[str, Any]) -> Any:
     return redact_strings(crumb)
 
 

@@ -40,7 +40,7 @@ class _SocketAddingHeaders:
 
 class HeadersOnErrorPages:
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
-        super().handle_error(req, _SocketAddingHeaders(client), addr, exc)
+        super().handle_error(req, _SocketAddingHeaders(client), addr, exc)  # type: ignore[misc]
 
 
 class SyncWorkerWithHeaders(HeadersOnErrorPages, SyncWorker):

@@ -36,7 +36,7 @@ RETRY_AFTER_SECONDS = 10
 SNAPSHOT_CACHE = "fallback"
 SNAPSHOT_SECONDS = 24 * 60 * 60
 
-_PLAIN_503 = (
+_PLAIN_503: str = (
     "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Back in a moment</title></head>"
     "<body><h1>Back in a moment</h1><p>The site is briefly unavailable. Please try again in a minute.</p>"
     "</body></html>"
@@ -72,7 +72,7 @@ def letter_snapshot(slug: str) -> dict[str, Any] | None:
 def _unavailable(request: HttpRequest) -> HttpResponse:
     try:
         # No request context: context processors may want the database.
-        content = render_to_string("signatures/unavailable.html", {"is_sign_attempt": request.method == "POST"})
+        content: str = render_to_string("signatures/unavailable.html", {"is_sign_attempt": request.method == "POST"})
     except Exception:  # the plain page must never fail
         logger.exception("could not render the unavailable page")
         content = _PLAIN_503

@@ -8,6 +8,7 @@ through django.core.mail, since no signature depends on it.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -35,7 +36,7 @@ def digest_context() -> dict:
     since = timezone.now() - timedelta(days=1)
     letters = Letter.objects.filter(Q(status=Letter.Status.OPEN) | Q(surge_flags__reviewed_at__isnull=True)).distinct()
     queue_url = settings.SITE_URL + reverse("admin:signatures_signature_changelist")
-    entries = []
+    entries: list[dict[str, Any]] = []
     for letter in letters.order_by("title"):
         overview = letter_overview(letter, with_history=False)
         recent_flags = SurgeFlag.objects.filter(letter=letter).filter(

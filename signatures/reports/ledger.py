@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from signatures.models import Letter, Signature, SignatureCounter
@@ -17,8 +18,8 @@ State = Signature.State
 @dataclass(frozen=True)
 class LedgerRow:
     key: str
-    label: str
-    help: str
+    label: str | Promise
+    help: str | Promise
     value: int
     is_part: bool = False  # a subset of the row above it
 

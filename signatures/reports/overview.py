@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from signatures.models import Letter, Signature, SignatureCounter, SurgeFlag
@@ -22,7 +23,7 @@ DAYS_SHOWN = 14
 @dataclass
 class LetterOverview:
     letter: Letter
-    counts: list[tuple[str, int]]
+    counts: list[tuple[str | Promise, int]]
     awaiting_decision: int
     held: int
     public: int
@@ -63,7 +64,7 @@ def letter_overview(letter: Letter, *, with_history: bool = True) -> LetterOverv
     state = Signature.State
     confirmed = values.get(SignatureCounter.state_key(state.CONFIRMED), 0)
     held = values.get(SignatureCounter.HELD, 0)
-    counts = [
+    counts: list[tuple[str | Promise, int]] = [
         (_("Submitted, awaiting email confirmation"), values.get(SignatureCounter.state_key(state.SUBMITTED), 0)),
         (_("Confirmed, awaiting moderation"), confirmed - held),
         (_("Held for review"), held),

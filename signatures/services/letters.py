@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -45,7 +45,7 @@ def create_invitation(
     *,
     letter: Letter,
     label: str,
-    created_by: AbstractBaseUser | None,
+    created_by: User | None,
     max_uses: int | None = None,
     expires_at: datetime | None = None,
 ) -> Invitation:
@@ -68,7 +68,7 @@ def revoke_invitations(*, invitation_ids: Iterable[int]) -> int:
     )
 
 
-def _publish_version(letter: Letter, *, is_major: bool, note: str, by: AbstractBaseUser | None) -> LetterVersion:
+def _publish_version(letter: Letter, *, is_major: bool, note: str, by: User | None) -> LetterVersion:
     latest = LetterVersion.objects.filter(letter=letter).order_by("-number").first()
     content_hash = LetterVersion.hash_text(letter.title, letter.body)
     if latest is not None and latest.content_hash == content_hash:
@@ -111,9 +111,7 @@ def _publish_first_version(*, letter: Letter) -> LetterVersion:
 
 
 @transaction.atomic
-def publish_letter_version(
-    *, letter: Letter, is_major: bool, note: str = "", by: AbstractBaseUser | None = None
-) -> LetterVersion:
+def publish_letter_version(*, letter: Letter, is_major: bool, note: str = "", by: User | None = None) -> LetterVersion:
     """
     Publish the letter's current text as a new immutable version. A major
     revision flags every confirmed or approved signature on an earlier text
@@ -159,7 +157,7 @@ def launch_due_letters() -> list[Letter]:
 
 @transaction.atomic
 def record_letter_delivery(
-    *, letter: Letter, delivered_at: datetime | None, delivered_how: str, by: AbstractBaseUser | None = None
+    *, letter: Letter, delivered_at: datetime | None, delivered_how: str, by: User | None = None
 ) -> Letter:
     """Record when and how the letter reached its addressee, with the count and text delivered."""
     letter = Letter.objects.select_for_update().get(pk=letter.pk)

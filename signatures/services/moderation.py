@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -36,7 +36,7 @@ def lock_in_id_order(signature_ids: Iterable[int]) -> list[Signature]:
 
 
 @transaction.atomic
-def approve_signatures(*, signature_ids: Iterable[int], moderator: AbstractBaseUser | None) -> int:
+def approve_signatures(*, signature_ids: Iterable[int], moderator: User | None) -> int:
     """Approve confirmed signatures (held ones included): they count, and are listed if the signer agreed."""
     now = timezone.now()
     approved = 0
@@ -57,7 +57,7 @@ def approve_signatures(*, signature_ids: Iterable[int], moderator: AbstractBaseU
 def reject_signatures(
     *,
     signature_ids: Iterable[int],
-    moderator: AbstractBaseUser | None,
+    moderator: User | None,
     reason: str = "",
     category: str = Signature.RejectionCategory.OTHER,
 ) -> int:
@@ -79,7 +79,7 @@ def reject_signatures(
     return rejected
 
 
-def _set_flag(signature_ids: Iterable[int], moderator: AbstractBaseUser | None, **changes: Any) -> int:
+def _set_flag(signature_ids: Iterable[int], moderator: User | None, **changes: Any) -> int:
     now = timezone.now()
     changed = 0
     for signature in lock_in_id_order(signature_ids):
@@ -97,7 +97,7 @@ def _set_flag(signature_ids: Iterable[int], moderator: AbstractBaseUser | None, 
 
 @transaction.atomic
 def mark_verified(
-    *, signature_ids: Iterable[int], moderator: AbstractBaseUser | None, is_verified: bool = True, method: str = ""
+    *, signature_ids: Iterable[int], moderator: User | None, is_verified: bool = True, method: str = ""
 ) -> int:
     """Record that a signer's identity was checked (or undo it)."""
     return _set_flag(
@@ -106,7 +106,7 @@ def mark_verified(
 
 
 @transaction.atomic
-def mark_notable(*, signature_ids: Iterable[int], moderator: AbstractBaseUser | None, is_notable: bool = True) -> int:
+def mark_notable(*, signature_ids: Iterable[int], moderator: User | None, is_notable: bool = True) -> int:
     """Show signatures first on the public list (or stop doing so)."""
     return _set_flag(signature_ids, moderator, is_notable=is_notable)
 
@@ -152,7 +152,7 @@ def signatures_to_invalidate(
 
 
 def _reject_in_bulk(
-    signature_ids: list[int], moderator: AbstractBaseUser | None, reason: str, chunk_size: int = 1000
+    signature_ids: list[int], moderator: User | None, reason: str, chunk_size: int = 1000
 ) -> tuple[int, int]:
     """Reject many signatures in a few queries; counters move by the deltas `counting.save_counted` would apply."""
     now = timezone.now()
@@ -187,7 +187,7 @@ def _reject_in_bulk(
 def invalidate_signatures(
     *,
     letter: Letter,
-    moderator: AbstractBaseUser | None,
+    moderator: User | None,
     reason: str = "",
     email_domain: str = "",
     ip_hash: str = "",
@@ -197,7 +197,7 @@ def invalidate_signatures(
     previewed_count: int = 0,
 ) -> InvalidationRun:
     """Reject every pending, confirmed or approved signature matching the criteria, and record who did it."""
-    criteria = {
+    criteria: dict[str, Any] = {
         "email_domain": email_domain.strip().lstrip("@").lower(),
         "ip_hash": ip_hash.strip(),
         "name_pattern": name_pattern.strip(),
@@ -278,7 +278,7 @@ def flag_surges(*, now: datetime | None = None) -> list[SurgeFlag]:
 
 
 @transaction.atomic
-def review_surge_flags(*, flag_ids: Iterable[int], moderator: AbstractBaseUser | None) -> int:
+def review_surge_flags(*, flag_ids: Iterable[int], moderator: User | None) -> int:
     """Close flags a moderator has looked at; a surge that goes on afterwards raises a new one."""
     return SurgeFlag.objects.filter(pk__in=list(flag_ids), reviewed_at__isnull=True).update(
         reviewed_at=timezone.now(), reviewed_by=moderator
@@ -286,7 +286,7 @@ def review_surge_flags(*, flag_ids: Iterable[int], moderator: AbstractBaseUser |
 
 
 @transaction.atomic
-def set_digest_subscription(*, user: AbstractBaseUser, is_subscribed: bool) -> None:
+def set_digest_subscription(*, user: User, is_subscribed: bool) -> None:
     """Opt a staff member in to (or out of) the daily moderation digest email."""
     if is_subscribed:
         DigestSubscription.objects.get_or_create(user=user)

@@ -47,7 +47,7 @@ def _url(**params: str | int | None) -> str:
 def signatories(request: HttpRequest, slug: str) -> HttpResponse:
     # In the visitor's language when the organizers translated it, read with the letter.
     language = translation.get_language()
-    letter = get_object_or_404(Letter.objects.public().with_translation(language), slug=slug).translated(language)
+    letter = get_object_or_404(Letter.objects.public().with_translation(language), slug=slug)
     professions = list(letter.professions.all())
     counters = SignatureCounter.values_for(letter)
     letter.public_count = counters.get(SignatureCounter.PUBLIC, 0)
@@ -72,7 +72,7 @@ def signatories(request: HttpRequest, slug: str) -> HttpResponse:
 
     filters = {"q": query, "profession": profession.pk if profession else None}
     context = {
-        "letter": letter,
+        "letter": letter.translated(language),
         "page": page,
         "query": query,
         "profession": profession,

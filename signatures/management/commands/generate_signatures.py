@@ -279,7 +279,7 @@ class Command(BaseCommand):
             with ThreadPoolExecutor(max_workers=1) as pool:
                 pending = pool.submit(self._copy_buffer, generator, rows, sizes[0]) if sizes else None
                 for n in range(len(sizes)):
-                    buffer = pending.result()
+                    buffer = pending.result()  # type: ignore[union-attr]
                     if n + 1 < len(sizes):
                         pending = pool.submit(self._copy_buffer, generator, rows, sizes[n + 1])
                     with transaction.atomic():
