@@ -85,6 +85,11 @@ class Letter(models.Model):
         default=True,
         help_text=_("If off, confirmed signatures are approved at once unless held for review."),
     )
+    notifies_signers_when_counted = models.BooleanField(
+        _("email signers when a moderator approves them"),
+        default=False,
+        help_text=_("Sends “Your signature is counted” to each signer a moderator approves."),
+    )
     sender_name = models.CharField(
         _("sender name"), max_length=100, blank=True, help_text=_("Shown as the sender of this letter's emails.")
     )

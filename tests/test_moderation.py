@@ -8,6 +8,7 @@ import time_machine
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
+from django.core import mail
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -326,3 +327,32 @@ class WatchlistHoldTests(TestCase):
         services.mark_verified(signature_ids=[signature.pk], moderator=None, method="representative")
         page = self.client.get(self.letter.get_absolute_url())
         self.assertContains(page, 'class="verified"')
+
+
+class CountedSignatureEmailTests(TestCase):
+    """A letter can tell each signer when a moderator approves them ("Your signature is counted")."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.moderator = make_staff()
+
+    def setUp(self):
+        self.client.force_login(self.moderator)
+
+    def approve(self, letter) -> Signature:
+        signature = make_signature(letter, Signature.State.CONFIRMED, full_name="Ada Counted", wants_listing=True)
+        with self.captureOnCommitCallbacks(execute=True):
+            assert run_action(self.client, "approve", [signature.pk]).status_code == 302
+        return signature
+
+    def test_a_letter_that_asks_for_it_emails_the_signer_once_approved(self):
+        letter = make_letter(title="Counted letter", notifies_signers_when_counted=True)
+        signature = self.approve(letter)
+        (message,) = mail.outbox
+        assert message.to == [signature.email]
+        assert message.subject == "Your signature is counted: Counted letter"
+        assert "Your name is on the public list." in message.body
+
+    def test_by_default_approval_sends_nothing(self):
+        self.approve(make_letter())
+        assert mail.outbox == []

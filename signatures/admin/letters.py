@@ -149,7 +149,7 @@ class LetterAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["title", "slug", "addressee", "summary", "body"]}),
         (_("Signing"), {"fields": ["status", "is_paused", "opens_at", "closes_at", "goal", "requires_moderation"]}),
-        (_("Email"), {"fields": ["sender_name"]}),
+        (_("Email"), {"fields": ["sender_name", "notifies_signers_when_counted"]}),
         *TRUST_FIELDSETS,
     ]
     readonly_fields = ["founding_summary", "version_summary", "transparency_link", "delivery_summary"]

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from signatures import outbox, text
+from signatures import emails, outbox, text
 from signatures.models import (
     DigestSubscription,
     InvalidationRun,
@@ -37,10 +37,19 @@ def lock_in_id_order(signature_ids: Iterable[int]) -> list[Signature]:
 
 @transaction.atomic
 def approve_signatures(*, signature_ids: Iterable[int], moderator: User | None) -> int:
-    """Approve confirmed signatures (held ones included): they count, and are listed if the signer agreed."""
+    """
+    Approve confirmed signatures (held ones included): they count, and are
+    listed if the signer agreed; signers of letters that ask for it are told.
+    """
     now = timezone.now()
     approved = 0
-    for signature in lock_in_id_order(signature_ids):
+    signatures = lock_in_id_order(signature_ids)
+    notifying = set(
+        Letter.objects.filter(
+            pk__in={signature.letter_id for signature in signatures}, notifies_signers_when_counted=True
+        ).values_list("pk", flat=True)
+    )
+    for signature in signatures:
         if signature.state != State.CONFIRMED:
             continue
         keys_before = signature.counter_keys()
@@ -49,6 +58,8 @@ def approve_signatures(*, signature_ids: Iterable[int], moderator: User | None) 
         signature.moderated_at = now
         signature.moderated_by = moderator
         counting.save_counted(signature, keys_before)
+        if signature.letter_id in notifying:
+            emails.send_signature_public(signature)
         approved += 1
     return approved
 
