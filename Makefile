@@ -8,12 +8,13 @@ PORT ?= 8000
 # SITE_URL=... for a tunnel or another name).
 SITE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test lint dockerfile-lint format migrations-check worker bench clean help messages screenshots lock lock-check audit
+.PHONY: run test fuzz lint dockerfile-lint format migrations-check worker bench clean help messages screenshots lock lock-check audit
 
 help:
 	@echo "make run              the site on http://$(HOST):$(PORT) (SQLite, demo letter, emails in the terminal; PORT=, HOST=)"
 	@echo "make test             the whole test suite"
 	@echo "make lint             ruff, import-linter (the shape of signatures/), mypy, and hadolint on the Dockerfile"
+	@echo "make fuzz             5,000 hostile requests against a live gunicorn (FUZZ_REQUESTS, FUZZ_SECONDS)"
 	@echo "make migrations-check fail if models and migrations disagree"
 	@echo "make worker           the background worker that sends email"
 	@echo "make bench            benchmarks (PostgreSQL and gunicorn)"
@@ -56,6 +57,12 @@ lint: $(VENV)/.dev dockerfile-lint
 format: $(VENV)/.dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# The live fuzz suite at full size: 5,000 hostile requests against gunicorn, bounded in time.
+FUZZ_REQUESTS ?= 5000
+FUZZ_SECONDS ?= 300
+fuzz: $(VENV)/.dev
+	FUZZ_REQUESTS=$(FUZZ_REQUESTS) FUZZ_SECONDS=$(FUZZ_SECONDS) $(PYTHON) -m pytest tests/test_fuzz_live.py $(PYTEST_ARGS)
 
 migrations-check: $(VENV)/.runtime
 	$(MANAGE) makemigrations --check --dry-run
