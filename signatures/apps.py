@@ -16,6 +16,7 @@ class SignaturesConfig(AppConfig):
 
     def ready(self) -> None:
         # Models are loaded only now, so the module that reads them is imported here.
+        from signatures import webhooks  # noqa: PLC0415, F401 (connects the bounce receiver)
         from signatures.caching import organizer_data  # noqa: PLC0415
 
         organizer_data.connect_signals()

@@ -11,6 +11,7 @@ from signatures.views import (
     share,
     signatories,
     transparency,
+    updates,
     versions,
     withdraw,
 )
@@ -36,6 +37,7 @@ urlpatterns = [
     path("letters/<slug:slug>/versions/<int:number>/", versions.version_detail, name="letter_version"),
     path("letters/<slug:slug>/transparency/", transparency.transparency, name="transparency"),
     path("letters/<slug:slug>/delivery/", transparency.delivery, name="delivery"),
+    path("unsubscribe/<str:token>/", updates.unsubscribe, name="unsubscribe"),
     path("reaffirm/<str:token>/", versions.reaffirm, name="reaffirm"),
     path("invitation/<str:token>/", founding.invitation, name="invitation"),
     path("invitation/<str:token>/sign/", founding.invitation_sign, name="invitation_sign"),
