@@ -303,19 +303,19 @@ _ANYMAIL_KEY_NAMES = {"postmark": "SERVER_TOKEN", "mailersend": "API_TOKEN"}
 ANYMAIL = {
     name.removeprefix("ANYMAIL_"): value
     for name, value in env.ENVIRON.items()
-    if name.startswith("ANYMAIL_") and name not in {"ANYMAIL_PROVIDER", "ANYMAIL_API_KEY"}
+    # Empty means unset: an empty signing key or webhook secret would let anyone in.
+    if name.startswith("ANYMAIL_") and name not in {"ANYMAIL_PROVIDER", "ANYMAIL_API_KEY"} and value.strip()
 }
 if ANYMAIL_PROVIDER:
     EMAIL_BACKEND = f"anymail.backends.{ANYMAIL_PROVIDER}.EmailBackend"
     if env.str("ANYMAIL_API_KEY", default=""):
         key_name = _ANYMAIL_KEY_NAMES.get(ANYMAIL_PROVIDER, "API_KEY")
         ANYMAIL[f"{ANYMAIL_PROVIDER.upper()}_{key_name}"] = env.str("ANYMAIL_API_KEY")
-# Webhooks are mounted for every provider anymail knows; without their secrets
-# set, random ones nobody knows make each of them refuse every caller, rather
-# than accept forged "bounced" events that would silence real signers.
+# The provider's tracking webhook (/anymail/<provider>/tracking/) needs
+# ANYMAIL_WEBHOOK_SECRET ("user:password", in the URL given to the provider).
+# Unset, a random one nobody knows makes it refuse every caller, rather than
+# accept forged "bounced" events that would silence real signers.
 ANYMAIL.setdefault("WEBHOOK_SECRET", f"{secrets.token_hex(16)}:{secrets.token_hex(16)}")
-if ANYMAIL_PROVIDER != "mailgun":
-    ANYMAIL.setdefault("MAILGUN_WEBHOOK_SIGNING_KEY", secrets.token_hex(32))
 
 # --- ours -------------------------------------------------------------------
 

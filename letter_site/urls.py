@@ -10,9 +10,6 @@ urlpatterns = [
     # CSRF so that pages carrying the switcher hold no per-visitor token and can
     # be cached publicly; the worst a forged post can do is change a language.
     path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
-    # The email provider's webhooks (bounces, complaints), each verified as
-    # anymail documents for its provider: signed payloads or WEBHOOK_SECRET.
-    path("anymail/", include("anymail.urls")),
     path("", include("signatures.urls")),
 ]
 

@@ -7,6 +7,7 @@ from signatures.views import (
     founding,
     health,
     letters,
+    mail_webhooks,
     privacy,
     share,
     signatories,
@@ -43,6 +44,7 @@ urlpatterns = [
     path("invitation/<str:token>/sign/", founding.invitation_sign, name="invitation_sign"),
     path("invitation/<str:token>/check-your-email/", founding.invitation_check_email, name="invitation_check_email"),
     path("privacy/", privacy.privacy_notice, name="privacy"),
+    path("anymail/<slug:provider>/tracking/", mail_webhooks.tracking, name="mail_tracking_webhook"),
     # Probes; HealthProbeMiddleware answers them first, these make them reversible.
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
