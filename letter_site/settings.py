@@ -8,6 +8,7 @@ party, ours (`SIGNATURES_*`).
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -291,10 +292,39 @@ start_error_reports(
     traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
 )
 
+# django-anymail: instead of SMTP (EMAIL_URL), an email provider's API, and its
+# webhooks telling us about bounces and complaints (signatures/webhooks.py).
+# ANYMAIL_PROVIDER picks the backend (postmark, mailgun, sendgrid, brevo, resend,
+# amazon_ses, ...); ANYMAIL_API_KEY is that provider's key; any other
+# ANYMAIL_<NAME> variable becomes anymail's <NAME> setting as anymail documents
+# it (ANYMAIL_MAILGUN_SENDER_DOMAIN, ANYMAIL_MAILGUN_API_URL, ...).
+ANYMAIL_PROVIDER = env.str("ANYMAIL_PROVIDER", default="").strip().lower()
+_ANYMAIL_KEY_NAMES = {"postmark": "SERVER_TOKEN", "mailersend": "API_TOKEN"}
+ANYMAIL = {
+    name.removeprefix("ANYMAIL_"): value
+    for name, value in env.ENVIRON.items()
+    # Empty means unset: an empty signing key or webhook secret would let anyone in.
+    if name.startswith("ANYMAIL_") and name not in {"ANYMAIL_PROVIDER", "ANYMAIL_API_KEY"} and value.strip()
+}
+if ANYMAIL_PROVIDER:
+    EMAIL_BACKEND = f"anymail.backends.{ANYMAIL_PROVIDER}.EmailBackend"
+    if env.str("ANYMAIL_API_KEY", default=""):
+        key_name = _ANYMAIL_KEY_NAMES.get(ANYMAIL_PROVIDER, "API_KEY")
+        ANYMAIL[f"{ANYMAIL_PROVIDER.upper()}_{key_name}"] = env.str("ANYMAIL_API_KEY")
+# The provider's tracking webhook (/anymail/<provider>/tracking/) needs
+# ANYMAIL_WEBHOOK_SECRET ("user:password", in the URL given to the provider).
+# Unset, a random one nobody knows makes it refuse every caller, rather than
+# accept forged "bounced" events that would silence real signers.
+ANYMAIL.setdefault("WEBHOOK_SECRET", f"{secrets.token_hex(16)}:{secrets.token_hex(16)}")
+
 # --- ours -------------------------------------------------------------------
 
 # Confirmation and withdrawal links stop working after this many days.
 SIGNATURES_TOKEN_MAX_AGE_DAYS = env.int("SIGNATURES_TOKEN_MAX_AGE_DAYS", default=7)
+# Unsubscribe links in update emails keep working this long (they only ever turn updates off).
+SIGNATURES_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS = env.int("SIGNATURES_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS", default=730)
+# Updates to signers are queued this many at a time, each batch in its own short transaction.
+SIGNATURES_UPDATE_BATCH_SIZE = env.int("SIGNATURES_UPDATE_BATCH_SIZE", default=1000)
 # Unconfirmed signatures are purged after this many days.
 SIGNATURES_UNCONFIRMED_RETENTION_DAYS = env.int("SIGNATURES_UNCONFIRMED_RETENTION_DAYS", default=30)
 # IP hashes are dropped from signatures after this many days.

@@ -14,6 +14,7 @@ class SignaturesConfig(AppConfig):
 
     def ready(self) -> None:
         # Models are loaded only now, so the module that reads them is imported here.
+        from signatures import webhooks  # noqa: PLC0415, F401 (connects the bounce receiver)
         from signatures.caching import organizer_data  # noqa: PLC0415
 
         organizer_data.connect_signals()
@@ -27,7 +28,7 @@ class UndersignedAdminConfig(admin_apps.AdminConfig):
     # The parts of our admin, each registering its models on the site. Imported
     # once the site exists: loading site.py runs signatures/admin/__init__.py first,
     # so registrations made from there would land on a site the admin throws away.
-    parts = ("defences", "letters", "moderation", "outbox")
+    parts = ("defences", "letters", "moderation", "outbox", "updates")
 
     def ready(self) -> None:
         super().ready()

@@ -14,11 +14,12 @@ from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 
 from signatures import links, outbox
 from signatures.abuse import limits
-from signatures.models import Letter, LetterVersion, OutgoingEmail, Signature
+from signatures.models import Letter, LetterUpdate, LetterVersion, OutgoingEmail, Signature
 from signatures.revisions import diff_lines, unified_diff
 
 Kind = OutgoingEmail.Kind
@@ -48,12 +49,28 @@ def new_message_id() -> str:
 CAPPED_KINDS = frozenset({Kind.CONFIRM, Kind.ALREADY_SIGNED, Kind.WITHDRAW})
 
 
-def queue(signature: Signature, kind: Kind, context: dict[str, Any]) -> OutgoingEmail | None:
+def queue(
+    signature: Signature,
+    kind: Kind,
+    context: dict[str, Any],
+    *,
+    headers: dict[str, str] | None = None,
+    update: LetterUpdate | None = None,
+) -> OutgoingEmail | None:
     """Render a message to a signer and queue it in the current transaction (None: over the per-address cap)."""
     if kind in CAPPED_KINDS and not limits.take_email_allowance(
         letter_id=signature.letter_id, email_normalized=signature.email_normalized
     ):
         return None
+    email = render(signature, kind, context)
+    email.headers = headers or {}
+    email.update = update
+    outbox.put(email)
+    return email
+
+
+def render(signature: Signature, kind: Kind, context: dict[str, Any]) -> OutgoingEmail:
+    """The message to a signer, rendered in their language, as an unsaved row."""
     letter = signature.letter
     context = {
         "signature": signature,
@@ -68,7 +85,7 @@ def queue(signature: Signature, kind: Kind, context: dict[str, Any]) -> Outgoing
         subject = one_line(render_to_string(f"emails/{kind.value}_subject.txt", context))
         text = render_to_string(f"emails/{kind.value}.txt", context)
         html = render_to_string(f"emails/{kind.value}.html", context)
-    email = OutgoingEmail(
+    return OutgoingEmail(
         signature=signature,
         kind=kind,
         message_id=new_message_id(),
@@ -79,8 +96,6 @@ def queue(signature: Signature, kind: Kind, context: dict[str, Any]) -> Outgoing
         body_text=text,
         body_html=html,
     )
-    outbox.put(email)
-    return email
 
 
 def send_confirmation(signature: Signature) -> OutgoingEmail | None:
@@ -116,3 +131,28 @@ def send_revision_notice(signature: Signature, *, new_version: LetterVersion) ->
         "version_url": links.absolute_url(new_version.get_absolute_url()),
     }
     return queue(signature, Kind.REVISION_NOTICE, context)
+
+
+def unsubscribe_headers(unsubscribe_url: str) -> dict[str, str]:
+    # RFC 8058 one-click: Gmail and Yahoo ask bulk senders for both headers, and
+    # show their own "Unsubscribe" button, which POSTs to the URL without a person.
+    return {"List-Unsubscribe": f"<{unsubscribe_url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
+def send_letter_update(signature: Signature, *, update: LetterUpdate) -> OutgoingEmail | None:
+    """News about the letter, to a signer who asked for updates; with a one-click unsubscribe."""
+    unsubscribe_url = links.unsubscribe_url(signature)
+    context = {"update": update, "unsubscribe_url": unsubscribe_url}
+    return queue(signature, Kind.LETTER_UPDATE, context, headers=unsubscribe_headers(unsubscribe_url), update=update)
+
+
+def letter_update_test(update: LetterUpdate, *, to_email: str) -> OutgoingEmail:
+    """An update as a signer would get it, addressed to an organizer (an unsaved row; nothing is queued)."""
+    stand_in = Signature(letter=update.letter, full_name="", email=to_email, language=settings.LANGUAGE_CODE)
+    # A link that looks like the real one but belongs to nobody.
+    unsubscribe_url = links.absolute_url(reverse("signatures:unsubscribe", kwargs={"token": "test"}))
+    context = {"update": update, "unsubscribe_url": unsubscribe_url}
+    email = render(stand_in, Kind.LETTER_UPDATE, context)
+    email.subject = one_line(f"[Test] {email.subject}")[:500]
+    email.headers = unsubscribe_headers(unsubscribe_url)
+    return email

@@ -21,8 +21,8 @@ from signatures.text import collapse_whitespace, has_control_characters, normali
 
 OTHER_PROFESSION = "other"
 
-# Bump when the wording of the listing consent box changes: each signature
-# records the version its signer agreed to.
+# Bump when the wording of the listing or the updates consent box changes: each
+# signature records the version its signer agreed to.
 CONSENT_BOX_VERSION = "1"
 
 _URL_LIKE = re.compile(r"(https?:|www\.|\w\.(com|net|org|io|ly|co|xyz|ru|info)\b|/{2})", re.IGNORECASE)
@@ -91,6 +91,13 @@ class SignatureForm(forms.Form):
         label=_("Show my name on the public list of signatories"),
         required=False,
         help_text=_("If you leave this unticked, your signature is counted but your name is not shown."),
+    )
+
+    # Unticked: updates are mail the signer asked for, never a default.
+    wants_updates = forms.BooleanField(
+        label=_("Email me updates about this letter"),
+        required=False,
+        help_text=_("A few emails at most, such as when the letter is delivered. Every one has an unsubscribe link."),
     )
 
     def __init__(self, *args: Any, letter: Letter, **kwargs: Any) -> None:
@@ -187,6 +194,7 @@ class SignatureForm(forms.Form):
             "country": data["country"],
             "comment": data["comment"],
             "wants_listing": data["wants_listing"],
+            "wants_updates": data["wants_updates"],
             "consent_version": self.consent_version(),
         }
 

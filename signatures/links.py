@@ -36,5 +36,12 @@ def reaffirm_url(signature: Signature) -> str:
     return absolute_url(reverse("signatures:reaffirm", kwargs={"token": make_token(signature, Purpose.REAFFIRM)}))
 
 
+def unsubscribe_url(signature: Signature) -> str:
+    """Stop updates about this letter: the footer link and the List-Unsubscribe header (RFC 8058)."""
+    return absolute_url(
+        reverse("signatures:unsubscribe", kwargs={"token": make_token(signature, Purpose.UNSUBSCRIBE)})
+    )
+
+
 def invitation_url(invitation: Invitation) -> str:
     return absolute_url(reverse("signatures:invitation", kwargs={"token": make_invitation_token(invitation)}))

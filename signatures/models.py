@@ -307,6 +307,10 @@ class SignatureQuerySet(models.QuerySet):
     def awaiting_moderation(self) -> SignatureQuerySet:
         return self.filter(state=Signature.State.CONFIRMED).order_by("confirmed_at", "id")
 
+    def wanting_updates(self) -> SignatureQuerySet:
+        """Confirmed and approved signers who asked for updates (withdrawn and rejected ones are out)."""
+        return self.filter(wants_updates=True, state__in=[Signature.State.CONFIRMED, Signature.State.APPROVED])
+
 
 class Signature(models.Model):
     class State(models.TextChoices):
@@ -367,6 +371,12 @@ class Signature(models.Model):
     )
     listing_consent_at = models.DateTimeField(
         _("agreed to be listed at"), null=True, blank=True, help_text=_("When the signer ticked the listing box.")
+    )
+    wants_updates = models.BooleanField(
+        _("wants updates"), default=False, help_text=_("Agreed to receive emails about this letter's progress.")
+    )
+    updates_consent_at = models.DateTimeField(
+        _("agreed to updates at"), null=True, blank=True, help_text=_("When the signer ticked the updates box.")
     )
     consent_version = models.CharField(
         _("consent text version"),
@@ -523,6 +533,8 @@ class Signature(models.Model):
             models.Index(
                 fields=["email_normalized"], opclasses=["varchar_pattern_ops"], name="signature_email_prefix_idx"
             ),
+            # Sending an update walks a letter's opted-in signers in id order, a batch at a time.
+            models.Index(fields=["letter", "id"], condition=Q(wants_updates=True), name="signature_wants_updates_idx"),
         ]
 
     def __str__(self) -> str:
@@ -948,6 +960,8 @@ class OutgoingEmail(models.Model):
         SENDING = "sending", _("Being sent")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
+        # The address bounced or complained before: never sent, never retried.
+        SUPPRESSED = "suppressed", _("Suppressed (address bounced or complained)")
 
     class Kind(models.TextChoices):
         CONFIRM = "confirm_signature", _("Confirm your signature")
@@ -955,6 +969,7 @@ class OutgoingEmail(models.Model):
         WITHDRAW = "withdraw_signature", _("Withdraw your signature")
         PUBLIC = "signature_public", _("Your signature is public")
         REVISION_NOTICE = "revision_notice", _("The text you signed has changed")
+        LETTER_UPDATE = "letter_update", _("An update about the letter")
 
     signature = models.ForeignKey(
         Signature, on_delete=models.CASCADE, related_name="outgoing_emails", verbose_name=_("signature")
@@ -984,6 +999,21 @@ class OutgoingEmail(models.Model):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     task_id = models.CharField(_("task id"), max_length=64, blank=True, help_text=_("The last task enqueued for it."))
+    headers = models.JSONField(
+        _("extra headers"),
+        default=dict,
+        blank=True,
+        help_text=_("This message's own headers (List-Unsubscribe)."),
+    )
+    update = models.ForeignKey(
+        "LetterUpdate",
+        # Deleting an update stops what is still queued of it.
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="emails",
+        verbose_name=_("letter update"),
+    )
 
     objects = OutgoingEmailQuerySet.as_manager()
 
@@ -993,7 +1023,14 @@ class OutgoingEmail(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["queued", "sending", "sent", "failed"]), name="outgoing_email_status_valid"
+                condition=Q(status__in=["queued", "sending", "sent", "failed", "suppressed"]),
+                name="outgoing_email_status_valid",
+            ),
+            # An update reaches each signature at most once, however often its sending is resumed.
+            models.UniqueConstraint(
+                fields=["update", "signature"],
+                condition=Q(update__isnull=False),
+                name="one_email_per_update_per_signature",
             ),
             models.CheckConstraint(
                 condition=~Q(status="sent") | Q(sent_at__isnull=False), name="sent_email_has_sent_at"
@@ -1009,6 +1046,97 @@ class OutgoingEmail(models.Model):
     def __str__(self) -> str:
         # Never the address: this string reaches logs and the admin's history.
         return f"{self.get_kind_display()} #{self.pk} ({self.get_status_display()})"
+
+
+class LetterUpdateQuerySet(models.QuerySet):
+    def published(self) -> LetterUpdateQuerySet:
+        return self.filter(published_at__isnull=False).order_by("-published_at", "-id")
+
+
+class LetterUpdate(models.Model):
+    """
+    News for signers ("delivered to the minister on…"): shown under the letter
+    once published, and emailed to the signers who asked for updates.
+    """
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="updates", verbose_name=_("letter"))
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("body"), help_text=_("Markdown, like the letter's text."))
+    body_html = models.TextField(_("body (HTML)"), editable=False, default="")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    send_requested_at = models.DateTimeField(
+        _("sending asked for at"), null=True, blank=True, help_text=_("When an organizer asked to email it.")
+    )
+    sent_at = models.DateTimeField(
+        _("queued for every signer at"),
+        null=True,
+        blank=True,
+        help_text=_("When the last batch of emails was queued; the worker sends them."),
+    )
+
+    objects = LetterUpdateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("letter update")
+        verbose_name_plural = _("letter updates")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(send_requested_at__isnull=True) | Q(published_at__isnull=False),
+                name="sent_update_is_published",
+            ),
+        ]
+        indexes = [models.Index(fields=["letter", "published_at"], name="letter_update_published_idx")]
+
+    def __str__(self) -> str:
+        return self.subject
+
+    def save(self, *args, **kwargs) -> None:
+        self.body_html = render_markdown(self.body)
+        super().save(*args, **kwargs)
+
+
+class SuppressedAddress(models.Model):
+    """
+    An address the mail provider told us not to write to again (a hard bounce,
+    a spam complaint, an unsubscribe from everything): every send skips it, so
+    one bad list cannot ruin the sending domain's reputation.
+    """
+
+    class Reason(models.TextChoices):
+        BOUNCED = "bounced", _("Hard bounce")
+        COMPLAINED = "complained", _("Spam complaint")
+        UNSUBSCRIBED = "unsubscribed", _("Unsubscribed from all mail")
+
+    email_normalized = models.EmailField(_("normalised email"), max_length=254, unique=True)
+    reason = models.CharField(_("reason"), max_length=16, choices=Reason.choices)
+    provider = models.CharField(_("provider"), max_length=40, blank=True)
+    event_id = models.CharField(_("provider event id"), max_length=255, blank=True)
+    description = models.CharField(_("provider's description"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("suppressed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("suppressed address")
+        verbose_name_plural = _("suppressed addresses")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reason__in=["bounced", "complained", "unsubscribed"]), name="suppression_reason_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        # Never the address: this string reaches logs and the admin's history.
+        return f"{self.get_reason_display()} #{self.pk}"
 
 
 # --- abuse defences and privacy ---------------------------------------------

@@ -11,6 +11,9 @@ transaction as the signature change they are about; a worker sends them.
 - After a successful send, the same task `drain`s the queue: it claims the
   other due emails a few at a time, sends them on the same connection and
   drops their own (now pointless) tasks, for up to DRAIN_SECONDS.
+- An email to an address on the suppression list (`is_suppressed`: it
+  bounced hard or complained before) is marked "suppressed" instead of
+  queued or sent, and never retried.
 - `requeue_stalled` is the safety net (`manage.py requeue_emails`): it
   enqueues a task again for emails that are due but whose task was lost, for
   example to a worker killed in the middle of a send.
@@ -32,6 +35,7 @@ from datetime import datetime, timedelta
 from email.utils import formatdate
 from typing import Any
 
+from anymail.exceptions import AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import DatabaseError, transaction
@@ -43,7 +47,8 @@ from django_tasks.signals import task_started
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
-from signatures.models import OutgoingEmail
+from signatures.models import OutgoingEmail, SuppressedAddress
+from signatures.text import normalize_email
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +58,7 @@ SENT = "sent"
 RETRY = "retry"
 FAILED = "failed"
 SKIPPED = "skipped"
+SUPPRESSED = "suppressed"
 
 _ERROR_LENGTH = 1000
 _REQUEUE_BATCH = 500
@@ -84,6 +90,8 @@ def build_message(email: OutgoingEmail) -> EmailMultiAlternatives:
             # When the message was written, so a resend is identical to the first send.
             "Date": formatdate(email.created_at.timestamp()),
             "Auto-Submitted": "auto-generated",
+            # Per-message headers, such as an update's List-Unsubscribe (RFC 8058).
+            **email.headers,
         },
     )
     if email.body_html:
@@ -113,10 +121,35 @@ def put(email: OutgoingEmail) -> OutgoingEmail:
     if not transaction.get_connection().in_atomic_block:
         with transaction.atomic():
             return put(email)
+    if is_suppressed(email.to_email):
+        # Kept as a row, so organizers see why the signer got nothing; no task, never retried.
+        email.status = Status.SUPPRESSED
+        email.save(force_insert=True)
+        return email
     # The task is keyed by the Message-ID, so the row is written once, with its task id.
     email.task_id = enqueue_task(email.message_id)
     email.save(force_insert=True)
     return email
+
+
+def send_now(email: OutgoingEmail) -> bool:
+    """
+    Send an unsaved message at once, in the caller's request: an organizer's
+    test of an update, who waits for it and wants an error now, not a retry.
+    False if the address is suppressed.
+    """
+    if is_suppressed(email.to_email):
+        return False
+    return get_connection(fail_silently=False).send_messages([build_message(email)]) == 1
+
+
+def is_suppressed(address: str) -> bool:
+    """
+    True if the provider told us this address bounced hard, complained or
+    unsubscribed from everything: writing to it again harms every other
+    signer's chance of getting their confirmation into the inbox.
+    """
+    return SuppressedAddress.objects.filter(email_normalized=normalize_email(address)).exists()
 
 
 _relaxed_connection: int | None = None
@@ -174,6 +207,12 @@ def deliver(message_id: str) -> str:
 
 
 def _send_and_record(email: OutgoingEmail) -> str:
+    # Checked again just before sending: the address may have bounced since the email was queued.
+    if is_suppressed(email.to_email):
+        OutgoingEmail.objects.filter(pk=email.pk, status=Status.SENDING).update(
+            status=Status.SUPPRESSED, claimed_until=None
+        )
+        return SUPPRESSED
     try:
         _send(email)
     except Exception as exc:
@@ -308,7 +347,8 @@ def is_permanent(exc: BaseException) -> bool:
         return bool(exc.recipients) and all(code >= 500 for code, _ in exc.recipients.values())
     if isinstance(exc, smtplib.SMTPDataError):
         return exc.smtp_code >= 500
-    return False
+    # The provider's API refused every recipient (invalid, or on its own suppression list).
+    return isinstance(exc, AnymailRecipientsRefused)
 
 
 def describe(exc: BaseException) -> str:

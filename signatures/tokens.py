@@ -48,10 +48,18 @@ def _reaffirm_state(signature: Signature) -> str:
     return f"{signature.version_id}:{signature.needs_reaffirmation}:{latest_major}:{signature.email_normalized}"
 
 
+def _unsubscribe_state(signature: Signature) -> str:
+    # Not wants_updates: a second click (a mail client's one-click POST, then
+    # the person's own) still works and still answers "unsubscribed". Withdrawal
+    # erases the address, which kills the link.
+    return signature.email_normalized
+
+
 class Purpose(enum.Enum):
     CONFIRM = "confirm"
     WITHDRAW = "withdraw"
     REAFFIRM = "reaffirm"
+    UNSUBSCRIBE = "unsubscribe"
 
     @property
     def state_of(self) -> Callable[[Signature], str]:
@@ -59,7 +67,15 @@ class Purpose(enum.Enum):
             Purpose.CONFIRM: _confirm_state,
             Purpose.WITHDRAW: _withdraw_state,
             Purpose.REAFFIRM: _reaffirm_state,
+            Purpose.UNSUBSCRIBE: _unsubscribe_state,
         }[self]
+
+    @property
+    def max_age_days(self) -> int:
+        # An unsubscribe link must work as long as the email sits in an inbox.
+        if self is Purpose.UNSUBSCRIBE:
+            return settings.SIGNATURES_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS
+        return settings.SIGNATURES_TOKEN_MAX_AGE_DAYS
 
 
 def _digest(purpose: Purpose, signature: Signature, timestamp: int) -> str:
@@ -104,7 +120,7 @@ def check_token(signature: Signature, token: str, purpose: Purpose, *, now: floa
     if not constant_time_compare(digest, _digest(purpose, signature, timestamp)):
         return False
     age = int(now if now is not None else time.time()) - _EPOCH - timestamp
-    max_age = settings.SIGNATURES_TOKEN_MAX_AGE_DAYS * 24 * 3600
+    max_age = purpose.max_age_days * 24 * 3600
     return 0 <= age <= max_age
 
 

@@ -14,7 +14,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from signatures import services
-from signatures.models import Letter, Signature
+from signatures.models import Letter, LetterUpdate, Signature
 from signatures.tokens import Purpose, make_invitation_token, make_token
 from tests.factories import make_letter, make_signature
 
@@ -98,6 +98,7 @@ def public_pages(letter: Letter) -> list[Page]:
         Page("signatories", reverse("signatures:signatories", kwargs=slug)),
         Page("signatories-search", reverse("signatures:signatories", kwargs=slug) + "?q=lopez"),
         *trust_pages(letter),
+        *update_pages(letter),
         *_optional_pages(letter),
     ]
 
@@ -147,6 +148,25 @@ def trust_pages(letter: Letter) -> list[Page]:
         Page("reaffirm", reverse("signatures:reaffirm", kwargs={"token": make_token(signer, Purpose.REAFFIRM)})),
         Page("delivery", reverse("signatures:delivery", kwargs={"slug": delivered.slug})),
         Page("invitation", reverse("signatures:invitation", kwargs={"token": make_invitation_token(invitation)})),
+    ]
+
+
+def update_pages(letter: Letter) -> list[Page]:
+    """The letter page with a published update under it, and the unsubscribe page an update email links to."""
+    if not LetterUpdate.objects.filter(letter=letter).exists():
+        update = LetterUpdate.objects.create(
+            letter=letter,
+            subject="Delivered to the ministry",
+            body="We handed the letter and **every signature** to the ministry on Monday.",
+        )
+        services.publish_letter_update(update=update)
+    subscriber = Signature.objects.filter(letter=letter, email="alan@example.org").first() or make_signature(
+        letter, Signature.State.APPROVED, full_name="Alan Turing", email="alan@example.org", wants_updates=True
+    )
+    token = make_token(subscriber, Purpose.UNSUBSCRIBE)
+    return [
+        Page("letter-with-updates", letter.get_absolute_url()),
+        Page("unsubscribe", reverse("signatures:unsubscribe", kwargs={"token": token})),
     ]
 
 

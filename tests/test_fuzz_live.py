@@ -10,7 +10,8 @@ other than a 5xx (a 503 only as our own outage page) and carry the security
 headers.
 
 The run is reproducible: one seed (FUZZ_SEED), a count (FUZZ_REQUESTS,
-1,000 by default in `make test`; `make fuzz` sends 5,000, and CI runs it) and a deadline (FUZZ_SECONDS). A failure prints each bad
+1,000 by default in `make test`; `make fuzz` sends 5,000, and CI runs it) and a
+deadline (FUZZ_SECONDS). A failure prints each bad
 answer's method, raw path and headers.
 """
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from signatures import services
-from signatures.models import OutgoingEmail
+from signatures.models import OutgoingEmail, SuppressedAddress
 
 # Everything about an email is shown, and none of it can be edited.
 SHOWN_FIELDS = (
@@ -60,3 +60,17 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
             ngettext("%(count)d email queued again.", "%(count)d emails queued again.", count) % {"count": count},
             messages.SUCCESS,
         )
+
+
+@admin.register(SuppressedAddress)
+class SuppressedAddressAdmin(admin.ModelAdmin):
+    """Addresses the mail provider reported as bouncing or complaining: nothing is sent to them. Delete to lift."""
+
+    list_display = ["email_normalized", "reason", "provider", "created_at"]
+    list_filter = ["reason", "provider"]
+    search_fields = ["email_normalized"]
+    ordering = ["-created_at"]
+    fields = readonly_fields = ("email_normalized", "reason", "provider", "event_id", "description", "created_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

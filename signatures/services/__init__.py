@@ -48,6 +48,17 @@ from .signing import (
     record_caught_submission,
     sign_letter,
 )
+from .suppression import suppress_address
+from .updates import (
+    deliver_letter_update,
+    publish_letter_update,
+    request_letter_update_sending,
+    send_letter_update,
+    send_letter_update_test,
+    send_requested_letter_updates,
+    unsubscribe_from_updates,
+    update_recipients,
+)
 
 __all__ = [
     "ERASED_ON_WITHDRAWAL",
@@ -59,6 +70,7 @@ __all__ = [
     "approve_signatures",
     "confirm_signature",
     "create_invitation",
+    "deliver_letter_update",
     "drop_old_ip_hashes",
     "ensure_letter_version",
     "erase_address",
@@ -70,6 +82,7 @@ __all__ = [
     "launch_letter",
     "mark_notable",
     "mark_verified",
+    "publish_letter_update",
     "publish_letter_version",
     "purge_expired_signatures",
     "reaffirm_signature",
@@ -77,14 +90,21 @@ __all__ = [
     "record_letter_delivery",
     "recount_letter",
     "reject_signatures",
+    "request_letter_update_sending",
     "request_withdrawal",
     "retry_failed_emails",
     "review_surge_flags",
     "revoke_invitations",
     "save_counted",
+    "send_letter_update",
+    "send_letter_update_test",
+    "send_requested_letter_updates",
     "set_digest_subscription",
     "set_letter_paused",
     "sign_letter",
     "signatures_to_invalidate",
+    "suppress_address",
+    "unsubscribe_from_updates",
+    "update_recipients",
     "withdraw_signature",
 ]

@@ -108,6 +108,7 @@ ERASED_ON_WITHDRAWAL = {
     "ip_hash": "",
     "rejection_reason": "",
     "wants_listing": False,
+    "wants_updates": False,
     "is_notable": False,
 }
 

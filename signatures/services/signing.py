@@ -71,6 +71,7 @@ def sign_letter(
     country: str = "",
     comment: str = "",
     wants_listing: bool = False,
+    wants_updates: bool = False,
     ip_address: str | None = None,
     language: str = "",
     invitation: Invitation | None = None,
@@ -103,6 +104,8 @@ def sign_letter(
         signature = Signature(
             hold_reason=hold_reason,
             listing_consent_at=timezone.now() if wants_listing else None,
+            wants_updates=wants_updates,
+            updates_consent_at=timezone.now() if wants_updates else None,
             consent_version=consent_version,
             letter=letter,
             full_name=full_name,

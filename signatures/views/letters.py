@@ -15,11 +15,12 @@ from signatures.abuse.client import client_ip
 from signatures.caching import pages as page_cache
 from signatures.caching.http import make_private
 from signatures.forms import SignatureForm
-from signatures.models import Letter, Signature
+from signatures.models import Letter, LetterUpdate, Signature
 from signatures.ops import outage
 
 NOTABLE_ON_LETTER_PAGE = 12
 RECENT_ON_LETTER_PAGE = 10
+UPDATES_ON_LETTER_PAGE = 20
 
 
 @require_safe
@@ -48,6 +49,8 @@ def _render_letter(
         "notable": listed.filter(is_notable=True)[:NOTABLE_ON_LETTER_PAGE],
         "recent": listed.filter(is_notable=False)[:RECENT_ON_LETTER_PAGE],
         "page_placeholders": for_keeping,
+        # News from the organizers, newest first, under the letter.
+        "updates": LetterUpdate.objects.published().filter(letter_id=letter.pk)[:UPDATES_ON_LETTER_PAGE],
     }
     response = render(request, "signatures/letter.html", context, status=status)
     # The sign form holds this visitor's CSRF token, and after a failed post their
