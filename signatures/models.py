@@ -49,6 +49,12 @@ class LetterQuerySet(models.QuerySet):
         )
 
 
+class LetterManager(models.Manager.from_queryset(LetterQuerySet)):
+    def get_queryset(self) -> LetterQuerySet:
+        # The frozen delivered list can run to megabytes: read it only where it is served.
+        return super().get_queryset().defer("delivered_list_csv")
+
+
 class Letter(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -107,6 +113,12 @@ class Letter(models.Model):
         help_text=_("For example: handed to the minister's office; sent by registered post."),
     )
     delivered_count = models.PositiveIntegerField(_("count at delivery"), null=True, blank=True, editable=False)
+    # The names delivered, frozen as CSV at delivery, so anyone can check later
+    # that the published hash is that of the list the addressee received.
+    delivered_list_csv = models.TextField(_("list delivered (CSV)"), blank=True, default="", editable=False)
+    delivered_list_sha256 = models.CharField(
+        _("SHA-256 of the list delivered"), max_length=64, blank=True, default="", editable=False
+    )
     version_count = models.PositiveIntegerField(
         _("published versions"),
         default=0,
@@ -125,7 +137,7 @@ class Letter(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    objects = LetterQuerySet.as_manager()
+    objects = LetterManager()
 
     class Meta:
         verbose_name = _("letter")
@@ -236,7 +248,10 @@ class Letter(models.Model):
             found = next((by_language[c] for c in candidates if c in by_language), None)
         if found is None:
             return self
-        copy = Letter(**{f.attname: getattr(self, f.attname) for f in self._meta.concrete_fields})
+        # Deferred fields (the frozen delivered list) stay unread: a page must not fetch megabytes for a title.
+        deferred = self.get_deferred_fields()
+        fields = [f for f in self._meta.concrete_fields if f.attname not in deferred]
+        copy = Letter(**{f.attname: getattr(self, f.attname) for f in fields})
         copy._state.adding = False
         copy.title, copy.summary, copy.body, copy.body_html = found.title, found.summary, found.body, found.body_html
         copy._content_language = found.language

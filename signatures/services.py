@@ -25,6 +25,7 @@ from django.db.models import Count, EmailField, F, Q, QuerySet
 from django.utils import timezone
 
 from . import emails, limits, organizer_data, text
+from .delivery import freeze_delivered_list
 from .models import (
     DigestSubscription,
     InvalidationRun,
@@ -713,7 +714,7 @@ def launch_due_letters() -> list[Letter]:
 def record_letter_delivery(
     *, letter: Letter, delivered_at: datetime | None, delivered_how: str, by: AbstractBaseUser | None = None
 ) -> Letter:
-    """Record when and how the letter reached its addressee, with the count and text delivered."""
+    """Record when and how the letter reached its addressee, with the count, text and list delivered."""
     letter = Letter.objects.select_for_update().get(pk=letter.pk)
     letter.delivered_at = delivered_at
     letter.delivered_how = delivered_how[:300]
@@ -724,7 +725,8 @@ def record_letter_delivery(
         letter.delivered_count = SignatureCounter.value_for(letter, SignatureCounter.PUBLIC)
         letter.delivered_version = ensure_letter_version(letter=letter)
     letter.save(update_fields=["delivered_at", "delivered_how", "delivered_count", "delivered_version", "updated_at"])
-    return letter
+    # The names go with the count: a list anyone can check against its hash.
+    return freeze_delivered_list(letter=letter)
 
 
 # --- abuse defences and privacy ---------------------------------------------
