@@ -44,6 +44,9 @@ urlpatterns = [
     # Probes; HealthProbeMiddleware answers them first, these make them reversible.
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("letters/<slug:slug>/delivery.pdf", transparency.delivery_pdf, name="delivery_pdf"),
+    path("letters/<slug:slug>/delivered-list.csv", transparency.delivered_list_csv, name="delivered_list_csv"),
+    path("letters/<slug:slug>/list-today.csv", transparency.todays_list_csv, name="todays_list_csv"),
 ]
 
 if settings.SIGNATURES_BENCH:

@@ -77,7 +77,7 @@ def _chunked(lines: Iterable[str]) -> Iterator[str]:
         yield "".join(batch)
 
 
-def _download(response: HttpResponse | StreamingHttpResponse, filename: str) -> None:
+def download_headers(response: HttpResponse | StreamingHttpResponse, filename: str) -> None:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     # Public data: other sites may fetch it.
     response["Access-Control-Allow-Origin"] = "*"
@@ -90,7 +90,7 @@ def export_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     rows = ((name, prof, title, aff, loc, "yes" if v else "", "yes" if n else "", d)
             for name, prof, title, aff, loc, v, n, d in _public_rows(letter))  # fmt: skip
     response = StreamingHttpResponse(_chunked(stream_csv(CSV_HEADER, rows)), content_type="text/csv; charset=utf-8")
-    _download(response, f"{letter.slug}-signatories.csv")
+    download_headers(response, f"{letter.slug}-signatories.csv")
     return response
 
 
@@ -123,7 +123,7 @@ def _json_lines(letter: Letter) -> Iterator[str]:
 def export_json(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     letter = _letter_or_404(slug)
     response = StreamingHttpResponse(_chunked(_json_lines(letter)), content_type="application/json")
-    _download(response, f"{letter.slug}-signatories.json")
+    download_headers(response, f"{letter.slug}-signatories.json")
     return response
 
 
