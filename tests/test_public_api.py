@@ -22,6 +22,7 @@ from referencing.jsonschema import DRAFT202012
 from signatures import services
 from signatures.models import Letter, Signature
 from tests.factories import make_letter, make_signature, sign_data
+from tests.pages import public_pages, seed_demo_letter
 
 State = Signature.State
 DOCUMENT_URI = "urn:undersigned:openapi"
@@ -164,6 +165,23 @@ class PublicApiTests(TestCase):
 
     def test_no_filter_still_exports_everyone_listed(self):
         assert len(self.names_in_json()) == 4
+
+
+class NoEmailInPublicOutputTests(TestCase):
+    """The promise that an email address is never shown publicly, over every page and every API answer."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.letter = seed_demo_letter()
+        services.record_letter_delivery(letter=cls.letter, delivered_at=timezone.now(), delivered_how="By hand")
+
+    def test_no_public_page_or_api_answer_shows_an_email_address(self):
+        document = json.loads(self.client.get("/api/openapi.json").content)
+        paths = [page.path for page in public_pages(self.letter) if page.method == "get"]
+        paths += [path.replace("{slug}", self.letter.slug) for path in document["paths"]]
+        for path in paths:
+            body = body_of(self.client.get(path)).decode()
+            assert re.search(r"[\w.+-]+@[\w-]+\.[\w.]+", body) is None, path
 
 
 def follow(document: dict[str, Any], json_pointer: str) -> Any:
