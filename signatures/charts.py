@@ -49,9 +49,9 @@ class Frame:
     height: int = 260
     left: int = 52
     right: int = 12
-    top: int = 30
+    # Two rows above the plot: marker labels, then the bands' brackets and labels.
+    top: int = 46
     bottom: int = 30
-    ticks: int = 4
 
     @property
     def plot_width(self) -> int:
@@ -86,6 +86,13 @@ def nice_ceiling(value: int) -> int:
             if step * factor >= value:
                 return step * factor
         step *= 10
+
+
+def tick_count(top_value: int) -> int:
+    """Gridlines that land on whole, round numbers for a top of 1, 2 or 5 times a power of ten."""
+    if top_value <= 5:
+        return top_value
+    return 4 if str(top_value)[0] == "2" else 5
 
 
 def _num(value: float) -> str:
@@ -140,11 +147,14 @@ def _bands(scale: _Scale, bands: Sequence[Band]) -> list[str]:
         if band.end <= scale.start or band.start >= scale.end:
             continue
         x0, x1 = scale.x(band.start), scale.x(band.end)
+        bracket = scale.frame.top - 6
+        # The label sits above the plot with a bracket over the stretch, where no bar can cover it.
         out.append(
-            f'<g class="chart-band"><rect x="{_num(x0)}" y="{scale.frame.top}" width="{_num(max(x1 - x0, 1))}"'
-            f' height="{scale.frame.plot_height}" fill="currentColor" fill-opacity="0.08"/>'
-            f'<text x="{_num(x0 + 4)}" y="{scale.frame.top + 14}" font-size="11" fill="currentColor">'
-            f"{escape(band.label)}</text></g>"
+            f'<g class="chart-band" fill="currentColor"><rect x="{_num(x0)}" y="{scale.frame.top}"'
+            f' width="{_num(max(x1 - x0, 1))}" height="{scale.frame.plot_height}" fill-opacity="0.08"/>'
+            f'<path d="M{_num(x0)} {bracket + 4}V{bracket}H{_num(x1)}V{bracket + 4}" fill="none"'
+            f' stroke="currentColor"/>'
+            f'<text x="{_num(x0)}" y="{bracket - 4}" font-size="11">{escape(band.label)}</text></g>'
         )
     return out
 
@@ -153,8 +163,9 @@ def _axes(scale: _Scale, tick_label: Callable[[datetime], str]) -> list[str]:
     frame = scale.frame
     baseline = frame.top + frame.plot_height
     out = ['<g class="chart-axes" fill="currentColor" font-size="11">']
-    for step in range(frame.ticks + 1):
-        value = scale.top_value * step / frame.ticks
+    ticks = tick_count(scale.top_value)
+    for step in range(ticks + 1):
+        value = scale.top_value * step / ticks
         y = scale.y(value)
         out.append(
             f'<line x1="{frame.left}" x2="{frame.width - frame.right}" y1="{_num(y)}" y2="{_num(y)}"'
@@ -202,8 +213,9 @@ def _markers(scale: _Scale, markers: Sequence[Marker]) -> list[str]:
         anchor = "end" if x > frame.left + frame.plot_width / 2 else "start"
         out.append(
             f'<g class="chart-marker" fill="currentColor" font-size="11">'
-            f'<line x1="{_num(x)}" x2="{_num(x)}" y1="{frame.top - 12}" y2="{frame.top + frame.plot_height}"'
+            f'<line x1="{_num(x)}" x2="{_num(x)}" y1="{frame.top - 30}" y2="{frame.top + frame.plot_height}"'
             f' stroke="currentColor" stroke-dasharray="4 3"/>'
-            f'<text x="{_num(x)}" y="{frame.top - 16}" text-anchor="{anchor}">{escape(marker.label)}</text></g>'
+            f'<text x="{_num(x + (-4 if anchor == "end" else 4))}" y="{frame.top - 34}" text-anchor="{anchor}">'
+            f"{escape(marker.label)}</text></g>"
         )
     return out

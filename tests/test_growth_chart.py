@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import time_machine
 from django.test import TestCase
 from django.urls import reverse
@@ -142,5 +143,5 @@ class ChartDrawingTests(TestCase):
         )
         heights = [float(h) for h in re.findall(r'<rect x="[^"]+" y="[^"]+" width="[^"]+" height="([^"]+)"', svg)]
         assert len(heights) == 2
-        assert heights[0] / heights[1] == 3 / 2
+        assert heights[0] / heights[1] == pytest.approx(3 / 2)
         assert 'class="chart-bars chart-held"' in svg
