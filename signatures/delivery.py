@@ -43,15 +43,19 @@ def todays_signatories(letter: Letter) -> QuerySet[Signature]:
     return Signature.objects.listed().filter(letter=letter).select_related("profession").order_by(*PRINTED_ORDER)
 
 
-def list_csv(signatures: QuerySet[Signature]) -> str:
-    """The CSV text of a list in the frozen format, formula-safe like every export."""
+def list_csv_lines(signatures: QuerySet[Signature]) -> Iterator[str]:
+    """The lines of a list in the frozen format, formula-safe like every export, read in chunks."""
     rows = (
         (name, profession or "", title, affiliation)
         for name, profession, title, affiliation in signatures.values_list(
             "full_name", "profession__name", "title", "affiliation"
         ).iterator(chunk_size=5000)
     )
-    return "".join(stream_csv(DELIVERED_CSV_HEADER, rows))
+    return stream_csv(DELIVERED_CSV_HEADER, rows)
+
+
+def list_csv(signatures: QuerySet[Signature]) -> str:
+    return "".join(list_csv_lines(signatures))
 
 
 def sha256_of(text: str) -> str:

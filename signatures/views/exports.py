@@ -79,7 +79,7 @@ def _date(moment: datetime) -> str:
     return moment.date().isoformat()
 
 
-def _chunked(lines: Iterable[str]) -> Iterator[str]:
+def chunked(lines: Iterable[str]) -> Iterator[str]:
     batch: list[str] = []
     for line in lines:
         batch.append(line)
@@ -104,7 +104,7 @@ def export_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     letter = _letter_or_404(slug)
     rows = ((name, prof, title, aff, loc, "yes" if v else "", "yes" if n else "", d)
             for name, prof, title, aff, loc, v, n, d in _public_rows(_listed(request, letter)))  # fmt: skip
-    response = StreamingHttpResponse(_chunked(stream_csv(CSV_HEADER, rows)), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(chunked(stream_csv(CSV_HEADER, rows)), content_type="text/csv; charset=utf-8")
     download_headers(response, f"{letter.slug}-signatories.csv")
     return response
 
@@ -139,7 +139,7 @@ def _json_lines(letter: Letter, rows: QuerySet[Signature]) -> Iterator[str]:
 def export_json(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     letter = _letter_or_404(slug)
     lines = _json_lines(letter, _listed(request, letter))
-    response = StreamingHttpResponse(_chunked(lines), content_type="application/json")
+    response = StreamingHttpResponse(chunked(lines), content_type="application/json")
     download_headers(response, f"{letter.slug}-signatories.json")
     return response
 

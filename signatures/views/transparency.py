@@ -6,7 +6,7 @@ to the addressee with the frozen list anyone can check against its hash.
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
@@ -19,9 +19,10 @@ from signatures.caching import public_cache
 from signatures.charts import Series, bar_chart_svg
 from signatures.growth import DAY, HOUR, HOURLY_DAYS, Growth, growth_of
 from signatures.ledger import ledger_for
+from signatures.limits import limit_per_ip
 from signatures.models import Letter, SignatureCounter
 from signatures.page_cache import shared_public_page
-from signatures.views.exports import download_headers
+from signatures.views.exports import chunked, download_headers
 
 
 def _growth_charts(growth: Growth) -> dict[str, str]:
@@ -113,12 +114,13 @@ def delivered_list_csv(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
+@limit_per_ip("exports", "SIGNATURES_LIMIT_LIST_PAGES_PER_IP", methods=("GET", "HEAD"))
 @public_cache(max_age=300)
-def todays_list_csv(request: HttpRequest, slug: str) -> HttpResponse:
+def todays_list_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     """Everyone listed today, in the delivered list's format and order, so the two can be compared line by line."""
     letter = _delivered_letter_or_404(slug)
-    text = delivered_list.list_csv(delivered_list.todays_signatories(letter))
-    response = HttpResponse(text.encode("utf-8"), content_type="text/csv; charset=utf-8")
+    lines = delivered_list.list_csv_lines(delivered_list.todays_signatories(letter))
+    response = StreamingHttpResponse(chunked(lines), content_type="text/csv; charset=utf-8")
     download_headers(response, f"{letter.slug}-list-today.csv")
     return response
 
