@@ -4,7 +4,10 @@ of names handed to the addressee is kept as CSV with the letter, and its
 SHA-256 is published. Anyone can download the file, hash it and compare; a
 signer who withdraws later leaves the live list, never the frozen one.
 
-Also the PDF of the letter and its signatories for the addressee.
+Also the PDF of the letter and its signatories for the addressee: drawn
+once by the worker after the delivery is recorded (minutes of CPU and
+gigabytes of memory for 100,000 names, see bench/RESULTS.md), then served
+as stored, so a public link cannot make the site draw it again and again.
 """
 
 from __future__ import annotations
@@ -70,14 +73,38 @@ def freeze_delivered_list(*, letter: Letter) -> Letter:
     the count, text version and list all describe the same moment.
     """
     letter = Letter.objects.select_for_update().get(pk=letter.pk)
+    letter.delivered_pdf = b""
     if letter.delivered_at is None:
         letter.delivered_list_csv = ""
         letter.delivered_list_sha256 = ""
     else:
         letter.delivered_list_csv = list_csv(printed_signatories(letter))
         letter.delivered_list_sha256 = sha256_of(letter.delivered_list_csv)
-    letter.save(update_fields=["delivered_list_csv", "delivered_list_sha256", "updated_at"])
+        list_hash = letter.delivered_list_sha256
+        transaction.on_commit(lambda: enqueue_delivery_pdf(letter_id=letter.pk, list_sha256=list_hash))
+    letter.save(update_fields=["delivered_list_csv", "delivered_list_sha256", "delivered_pdf", "updated_at"])
     return letter
+
+
+def enqueue_delivery_pdf(*, letter_id: int, list_sha256: str) -> None:
+    # Imported here: tasks import services, which import this module.
+    from .tasks import draw_delivery_pdf
+
+    draw_delivery_pdf.enqueue(letter_id, list_sha256)
+
+
+def store_delivery_pdf(*, letter_id: int, list_sha256: str) -> bool:
+    """
+    Draw and keep the delivered letter's PDF; False if the delivery changed
+    meanwhile (re-recorded or unrecorded), whose own job draws its own PDF.
+    """
+    letter = Letter.objects.defer(None).filter(pk=letter_id, delivered_list_sha256=list_sha256).first()
+    if letter is None:
+        return False
+    pdf = delivery_pdf(letter=letter)
+    # The drawing takes minutes and holds no lock; the update only lands if the list is still the one drawn.
+    with transaction.atomic():
+        return bool(Letter.objects.filter(pk=letter_id, delivered_list_sha256=list_sha256).update(delivered_pdf=pdf))
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ class LetterQuerySet(models.QuerySet):
 class LetterManager(models.Manager.from_queryset(LetterQuerySet)):
     def get_queryset(self) -> LetterQuerySet:
         # The frozen delivered list can run to megabytes: read it only where it is served.
-        return super().get_queryset().defer("delivered_list_csv")
+        return super().get_queryset().defer("delivered_list_csv", "delivered_pdf")
 
 
 class Letter(models.Model):
@@ -116,6 +116,8 @@ class Letter(models.Model):
     # The names delivered, frozen as CSV at delivery, so anyone can check later
     # that the published hash is that of the list the addressee received.
     delivered_list_csv = models.TextField(_("list delivered (CSV)"), blank=True, default="", editable=False)
+    # Drawn once by the worker after the delivery is recorded: minutes of CPU for a large letter.
+    delivered_pdf = models.BinaryField(_("PDF delivered"), blank=True, default=b"", editable=False)
     delivered_list_sha256 = models.CharField(
         _("SHA-256 of the list delivered"), max_length=64, blank=True, default="", editable=False
     )

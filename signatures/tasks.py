@@ -9,7 +9,7 @@ from django_tasks import task
 from django_tasks.signals import task_started
 from django_tasks_db.backend import DatabaseBackend
 
-from . import digest, outbox, services
+from . import delivery, digest, outbox, services
 
 
 @task()
@@ -41,3 +41,9 @@ def launch_due_letters() -> int:
 def check_surges() -> int:
     """The hourly surge check; returns how many new flags were raised."""
     return len(services.flag_surges())
+
+
+@task()
+def draw_delivery_pdf(letter_id: int, list_sha256: str) -> bool:
+    """Once, after a delivery is recorded: the addressee's PDF, kept with the letter."""
+    return delivery.store_delivery_pdf(letter_id=letter_id, list_sha256=list_sha256)

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from signatures import services
+from signatures import services, tasks
 from signatures.models import Letter, Signature
 from signatures.tokens import Purpose, make_token
 from tests.factories import make_letter, make_signature, make_staff
@@ -158,9 +158,14 @@ class DeliveryPdfTests(TestCase):
         assert response.status_code == 200
         assert response["Content-Type"] == "application/pdf"
 
-    def test_the_delivered_pdf_holds_the_letter_the_names_and_the_hashes(self):
-        services.record_letter_delivery(letter=self.letter, delivered_at=timezone.now(), delivered_how="By hand")
+    def deliver(self) -> None:
+        # The worker draws the PDF once the delivery commits (the immediate backend runs it then).
+        with self.captureOnCommitCallbacks(execute=True):
+            services.record_letter_delivery(letter=self.letter, delivered_at=timezone.now(), delivered_how="By hand")
         self.letter.refresh_from_db()
+
+    def test_the_delivered_pdf_holds_the_letter_the_names_and_the_hashes(self):
+        self.deliver()
         response = self.client.get(self.url)
         assert response.status_code == 200
         assert response["Content-Type"] == "application/pdf"
@@ -173,6 +178,24 @@ class DeliveryPdfTests(TestCase):
         assert self.version.content_hash in flat
 
     def test_the_pdf_prints_what_was_delivered_after_a_withdrawal(self):
-        services.record_letter_delivery(letter=self.letter, delivered_at=timezone.now(), delivered_how="By hand")
+        self.deliver()
         services.withdraw_signature(token=make_token(self.ada, Purpose.WITHDRAW))
         assert "Ada Director" in pdf_text(self.client.get(self.url).content)
+
+    def test_the_delivered_pdf_is_drawn_once_and_served_as_kept(self):
+        self.deliver()
+        response = self.client.get(self.url)
+        assert response.content == bytes(Letter.objects.defer(None).get(pk=self.letter.pk).delivered_pdf)
+        assert "public" in response["Cache-Control"]
+
+    def test_until_the_worker_has_drawn_it_the_pdf_asks_to_come_back(self):
+        services.record_letter_delivery(letter=self.letter, delivered_at=timezone.now(), delivered_how="By hand")
+        response = self.client.get(self.url)
+        assert response.status_code == 503
+        assert int(response["Retry-After"]) > 0
+        assert "being prepared" in response.content.decode()
+
+    def test_a_pdf_drawn_for_a_list_since_replaced_is_not_kept(self):
+        services.record_letter_delivery(letter=self.letter, delivered_at=timezone.now(), delivered_how="By hand")
+        assert not tasks.draw_delivery_pdf.call(self.letter.pk, "0" * 64)
+        assert self.client.get(self.url).status_code == 503

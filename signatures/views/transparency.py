@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -125,12 +126,32 @@ def todays_list_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     return response
 
 
-@never_cache
+# Seconds a client is asked to wait while the worker draws a delivered letter's PDF.
+PDF_RETRY_AFTER = 60
+
+
 @require_GET
 def delivery_pdf(request: HttpRequest, slug: str) -> HttpResponse:
+    """
+    The delivered PDF as the worker drew it, the same for everyone; before
+    delivery, a draft drawn on request, for staff only.
+    """
     letter = get_object_or_404(Letter, slug=slug)
     if not _can_see_delivery(request, letter):
         raise Http404
-    response = HttpResponse(delivered_list.delivery_pdf(letter=letter), content_type="application/pdf")
+    if letter.delivered_at is None:
+        response = HttpResponse(delivered_list.delivery_pdf(letter=letter), content_type="application/pdf")
+        add_never_cache_headers(response)
+    elif letter.delivered_pdf:
+        response = HttpResponse(bytes(letter.delivered_pdf), content_type="application/pdf")
+        patch_cache_control(response, public=True, max_age=3600)
+    else:
+        response = HttpResponse(
+            _("The document is being prepared. Please try again in a minute."),
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+        response["Retry-After"] = str(PDF_RETRY_AFTER)
+        return response
     response["Content-Disposition"] = f'inline; filename="{letter.slug}.pdf"'
     return response
