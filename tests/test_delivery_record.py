@@ -199,3 +199,15 @@ class DeliveryPdfTests(TestCase):
         services.record_letter_delivery(letter=self.letter, delivered_at=timezone.now(), delivered_how="By hand")
         assert not tasks.draw_delivery_pdf.call(self.letter.pk, "0" * 64)
         assert self.client.get(self.url).status_code == 503
+
+
+class DeliveryDocumentHashTests(TestCase):
+    def test_the_delivery_document_shows_the_list_hash_and_links_the_files(self):
+        letter = make_letter()
+        make_signature(letter, State.APPROVED, full_name="Listed Person")
+        services.record_letter_delivery(letter=letter, delivered_at=timezone.now(), delivered_how="By hand")
+        letter = Letter.objects.defer(None).get(pk=letter.pk)
+        html = self.client.get(reverse("signatures:delivery", kwargs={"slug": letter.slug})).content.decode()
+        assert letter.delivered_list_sha256 in html
+        assert reverse("signatures:delivered_list_csv", kwargs={"slug": letter.slug}) in html
+        assert reverse("signatures:delivery_pdf", kwargs={"slug": letter.slug}) in html
