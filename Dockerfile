@@ -40,9 +40,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PATH="/opt/venv/bin:${PATH}" \
     DEBUG=0 \
     PORT=8000
-# PyICU links against the system ICU at run time.
+# ICU for PyICU (impersonation matching), Pango and a font for the delivery PDF (WeasyPrint):
+# the slim image has none of them.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libicu72=72.1-3+deb12u1 \
+        libpango-1.0-0=1.50.12+ds-1 libpangoft2-1.0-0=1.50.12+ds-1 fonts-dejavu-core=2.37-6 \
     && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --home-dir /app --no-create-home --shell /usr/sbin/nologin app

@@ -52,6 +52,15 @@ class LetterQuerySet(models.QuerySet):
         )
 
 
+LetterManagerBase = models.Manager.from_queryset(LetterQuerySet)
+
+
+class LetterManager(LetterManagerBase):
+    def get_queryset(self) -> LetterQuerySet:
+        # The frozen delivered list can run to megabytes: read it only where it is served.
+        return super().get_queryset().defer("delivered_list_csv", "delivered_pdf")  # type: ignore[return-value]
+
+
 class Letter(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -115,6 +124,14 @@ class Letter(models.Model):
         help_text=_("For example: handed to the minister's office; sent by registered post."),
     )
     delivered_count = models.PositiveIntegerField(_("count at delivery"), null=True, blank=True, editable=False)
+    # The names delivered, frozen as CSV at delivery, so anyone can check later
+    # that the published hash is that of the list the addressee received.
+    delivered_list_csv = models.TextField(_("list delivered (CSV)"), blank=True, default="", editable=False)
+    # Drawn once by the worker after the delivery is recorded: minutes of CPU for a large letter.
+    delivered_pdf = models.BinaryField(_("PDF delivered"), blank=True, default=b"", editable=False)
+    delivered_list_sha256 = models.CharField(
+        _("SHA-256 of the list delivered"), max_length=64, blank=True, default="", editable=False
+    )
     version_count = models.PositiveIntegerField(
         _("published versions"),
         default=0,
@@ -133,7 +150,7 @@ class Letter(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    objects = LetterQuerySet.as_manager()
+    objects = LetterManager()
 
     class Meta:
         verbose_name = _("letter")

@@ -110,3 +110,17 @@ def keyset_page(
         queryset = queryset.filter(TupleLessThan(_key(), after.as_tuple()))
     rows = list(queryset.order_by(*_ORDER_FORWARD)[: size + 1])
     return KeysetPage(object_list=rows[:size], has_next=len(rows) > size, has_previous=after is not None)
+
+
+def between_cursors(
+    queryset: QuerySet[Signature], *, after: Cursor | None = None, before: Cursor | None = None
+) -> QuerySet[Signature]:
+    """
+    The rows of `queryset` that sort after `after` and before `before`, with
+    no page size: the exports take the list page's cursors and stream the rest.
+    """
+    if after is not None:
+        queryset = queryset.filter(TupleLessThan(_key(), after.as_tuple()))
+    if before is not None:
+        queryset = queryset.filter(TupleGreaterThan(_key(), before.as_tuple()))
+    return queryset

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.urls import path
 
 from signatures.views import (
+    api,
     confirm,
     exports,
     founding,
@@ -48,6 +49,11 @@ urlpatterns = [
     # Probes; HealthProbeMiddleware answers them first, these make them reversible.
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("letters/<slug:slug>/delivery.pdf", transparency.delivery_pdf, name="delivery_pdf"),
+    path("letters/<slug:slug>/delivered-list.csv", transparency.delivered_list_csv, name="delivered_list_csv"),
+    path("letters/<slug:slug>/list-today.csv", transparency.todays_list_csv, name="todays_list_csv"),
+    path("api/openapi.json", api.openapi_document, name="openapi"),
+    path("api/", api.api_docs, name="api_docs"),
 ]
 
 if settings.SIGNATURES_BENCH:

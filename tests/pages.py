@@ -112,6 +112,7 @@ def _optional_pages(letter: Letter) -> list[Page]:
     wanted = [
         ("privacy", "signatures:privacy", {}),
         ("withdraw", "signatures:withdraw_request", {"slug": letter.slug}),
+        ("api-docs", "signatures:api_docs", {}),
     ]
     pages = []
     for name, url_name, kwargs in wanted:
@@ -147,6 +148,7 @@ def trust_pages(letter: Letter) -> list[Page]:
         Page("version", reverse("signatures:letter_version", kwargs={**slug, "number": 2})),
         Page("reaffirm", reverse("signatures:reaffirm", kwargs={"token": make_token(signer, Purpose.REAFFIRM)})),
         Page("delivery", reverse("signatures:delivery", kwargs={"slug": delivered.slug})),
+        Page("transparency-delivered", reverse("signatures:transparency", kwargs={"slug": delivered.slug})),
         Page("invitation", reverse("signatures:invitation", kwargs={"token": make_invitation_token(invitation)})),
     ]
 

@@ -108,11 +108,11 @@ class PublicPagesQueryCountTests(TestCase):
             with self.assertNumQueries(2):
                 self.client.get(self._url(name))
 
-    def test_exports_take_three_queries_however_many_rows(self):
-        # The letter, then the rows through one cursor (JSON also reads the count).
-        with self.assertNumQueries(2):
-            _consume(self.client.get(self._url("export_csv")))
+    def test_exports_take_four_queries_however_many_rows(self):
+        # The visitor's export limit, the letter, then the rows through one cursor (JSON also reads the count).
         with self.assertNumQueries(3):
+            _consume(self.client.get(self._url("export_csv")))
+        with self.assertNumQueries(4):
             _consume(self.client.get(self._url("export_json")))
 
     def test_every_page_stays_within_a_small_budget(self):

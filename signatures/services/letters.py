@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from signatures import emails
+from signatures import delivery, emails
 from signatures.caching import organizer_data
 from signatures.models import (
     Invitation,
@@ -159,7 +159,7 @@ def launch_due_letters() -> list[Letter]:
 def record_letter_delivery(
     *, letter: Letter, delivered_at: datetime | None, delivered_how: str, by: User | None = None
 ) -> Letter:
-    """Record when and how the letter reached its addressee, with the count and text delivered."""
+    """Record when and how the letter reached its addressee, with the count, text and list of names delivered."""
     letter = Letter.objects.select_for_update().get(pk=letter.pk)
     letter.delivered_at = delivered_at
     letter.delivered_how = delivered_how[:300]
@@ -169,5 +169,27 @@ def record_letter_delivery(
     else:
         letter.delivered_count = SignatureCounter.value_for(letter, SignatureCounter.PUBLIC)
         letter.delivered_version = ensure_letter_version(letter=letter)
-    letter.save(update_fields=["delivered_at", "delivered_how", "delivered_count", "delivered_version", "updated_at"])
+    # The names go with the count: a list anyone can check against its hash.
+    letter.delivered_pdf = b""
+    if letter.delivered_at is None:
+        letter.delivered_list_csv = ""
+        letter.delivered_list_sha256 = ""
+    else:
+        letter.delivered_list_csv = delivery.list_csv(delivery.printed_signatories(letter))
+        letter.delivered_list_sha256 = delivery.sha256_of(letter.delivered_list_csv)
+        list_hash = letter.delivered_list_sha256
+        # The PDF takes minutes for a long list: the worker draws it once, after the commit.
+        transaction.on_commit(lambda: delivery.draw_delivery_pdf.enqueue(letter.pk, list_hash))
+    letter.save(
+        update_fields=[
+            "delivered_at",
+            "delivered_how",
+            "delivered_count",
+            "delivered_version",
+            "delivered_list_csv",
+            "delivered_list_sha256",
+            "delivered_pdf",
+            "updated_at",
+        ]
+    )
     return letter

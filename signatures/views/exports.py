@@ -3,7 +3,9 @@ Public, machine-readable views of a letter: the listed signatories as CSV and
 JSON, the live count as JSON, and a count badge other sites can embed.
 
 Only public fields of approved signatures whose signers agreed to be listed
-ever leave through here: never an email, never a hidden signature. The
+ever leave through here: never an email, never a hidden signature. The list
+exports take the list page's filters (`q`, `profession`, and its `after` /
+`before` cursors), through the page's own filtering code. The
 exports stream row by row from a database cursor, so a million rows take the
 memory of a few thousand.
 """
@@ -15,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.formats import number_format
@@ -22,11 +25,14 @@ from django.utils.translation import ngettext
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
+from signatures.abuse.limits import limit_per_ip
 from signatures.caching.http import public_cache
 from signatures.caching.pages import shared_public_page
 from signatures.csv_export import stream_csv
 from signatures.links import absolute_url
 from signatures.models import Letter, Signature, SignatureCounter
+from signatures.pagination import Cursor, between_cursors
+from signatures.views.signatories import ListFilters
 
 # The only columns that leave the database for a public export.
 PUBLIC_COLUMNS = (
@@ -53,10 +59,17 @@ def letter_or_404(slug: str) -> Letter:
     return get_object_or_404(Letter.objects.public(), slug=slug)
 
 
-def _public_rows(letter: Letter) -> Iterator[tuple[str, str, str, str, str, bool, bool, str]]:
-    rows = (
-        Signature.objects.listed().filter(letter=letter).values_list(*PUBLIC_COLUMNS).iterator(chunk_size=FETCH_ROWS)
+def _listed(request: HttpRequest, letter: Letter) -> QuerySet[Signature]:
+    # The professions are read only when asked for: the plain export stays at three queries.
+    professions = list(letter.professions.all()) if request.GET.get("profession") else []
+    rows = ListFilters.from_params(request.GET, professions).apply(Signature.objects.listed().filter(letter=letter))
+    return between_cursors(
+        rows, after=Cursor.decode(request.GET.get("after")), before=Cursor.decode(request.GET.get("before"))
     )
+
+
+def _public_rows(signatures: QuerySet[Signature]) -> Iterator[tuple[str, str, str, str, str, bool, bool, str]]:
+    rows: Iterator[Any] = signatures.values_list(*PUBLIC_COLUMNS).iterator(chunk_size=FETCH_ROWS)
     for name, profession, title, affiliation, city, country, verified, notable, created_at in rows:
         location = f"{city}, {country}" if city and country else city or country
         yield name, profession or "", title, affiliation, location, verified, notable, _date(created_at)
@@ -66,7 +79,7 @@ def _date(moment: datetime) -> str:
     return moment.date().isoformat()
 
 
-def _chunked(lines: Iterable[str]) -> Iterator[str]:
+def chunked(lines: Iterable[str]) -> Iterator[str]:
     batch: list[str] = []
     for line in lines:
         batch.append(line)
@@ -77,24 +90,26 @@ def _chunked(lines: Iterable[str]) -> Iterator[str]:
         yield "".join(batch)
 
 
-def _download(response: HttpResponse | StreamingHttpResponse, filename: str) -> None:
+def download_headers(response: HttpResponse | StreamingHttpResponse, filename: str) -> None:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     # Public data: other sites may fetch it.
     response["Access-Control-Allow-Origin"] = "*"
 
 
+# A whole export costs more than a list page: scrapers share the list's per-IP budget.
 @require_safe
+@limit_per_ip("exports", "SIGNATURES_LIMIT_LIST_PAGES_PER_IP", methods=("GET", "HEAD"))
 @public_cache(max_age=300)
 def export_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     letter = letter_or_404(slug)
     rows = ((name, prof, title, aff, loc, "yes" if v else "", "yes" if n else "", d)
-            for name, prof, title, aff, loc, v, n, d in _public_rows(letter))  # fmt: skip
-    response = StreamingHttpResponse(_chunked(stream_csv(CSV_HEADER, rows)), content_type="text/csv; charset=utf-8")
-    _download(response, f"{letter.slug}-signatories.csv")
+            for name, prof, title, aff, loc, v, n, d in _public_rows(_listed(request, letter)))  # fmt: skip
+    response = StreamingHttpResponse(chunked(stream_csv(CSV_HEADER, rows)), content_type="text/csv; charset=utf-8")
+    download_headers(response, f"{letter.slug}-signatories.csv")
     return response
 
 
-def _json_lines(letter: Letter) -> Iterator[str]:
+def _json_lines(letter: Letter, rows: QuerySet[Signature]) -> Iterator[str]:
     head = {
         "letter": {"slug": letter.slug, "title": letter.title, "url": absolute_url(letter.get_absolute_url())},
         "count": letter.public_count,
@@ -102,7 +117,7 @@ def _json_lines(letter: Letter) -> Iterator[str]:
     # The object is written by hand so that the list can stream.
     yield json.dumps(head, ensure_ascii=False)[:-1] + ', "signatories": ['
     separator = "\n"
-    for name, profession, title, affiliation, location, verified, notable, signed_on in _public_rows(letter):
+    for name, profession, title, affiliation, location, verified, notable, signed_on in _public_rows(rows):
         row = {
             "name": name,
             "profession": profession,
@@ -119,11 +134,13 @@ def _json_lines(letter: Letter) -> Iterator[str]:
 
 
 @require_safe
+@limit_per_ip("exports", "SIGNATURES_LIMIT_LIST_PAGES_PER_IP", methods=("GET", "HEAD"))
 @public_cache(max_age=300)
 def export_json(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     letter = letter_or_404(slug)
-    response = StreamingHttpResponse(_chunked(_json_lines(letter)), content_type="application/json")
-    _download(response, f"{letter.slug}-signatories.json")
+    lines = _json_lines(letter, _listed(request, letter))
+    response = StreamingHttpResponse(chunked(lines), content_type="application/json")
+    download_headers(response, f"{letter.slug}-signatories.json")
     return response
 
 

@@ -10,10 +10,12 @@ may keep it for a minute.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.utils import translation
 from django.views.decorators.http import require_safe
@@ -30,6 +32,31 @@ MAX_QUERY_LENGTH = 120
 
 def _profession_filter(professions: list[Profession], value: str | None) -> Profession | None:
     return next((p for p in professions if str(p.pk) == value), None)
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    """What a reader asked the list for: a name search and a profession."""
+
+    query: str
+    profession: Profession | None
+
+    @classmethod
+    def from_params(cls, params: QueryDict, professions: list[Profession]) -> ListFilters:
+        return cls(
+            query=(params.get("q") or "").strip()[:MAX_QUERY_LENGTH],
+            profession=_profession_filter(professions, params.get("profession")),
+        )
+
+    def apply(self, rows: QuerySet[Signature]) -> QuerySet[Signature]:
+        if self.profession is not None:
+            rows = rows.filter(profession=self.profession)
+        search_key = name_key(self.query)
+        if search_key:
+            # name_key is stored lowercase without accents, so "lopez" finds "López";
+            # on PostgreSQL a trigram index answers the LIKE.
+            rows = rows.filter(name_key__contains=search_key)
+        return rows
 
 
 def _url(**params: str | int | None) -> str:
@@ -52,17 +79,9 @@ def signatories(request: HttpRequest, slug: str) -> HttpResponse:
     counters = SignatureCounter.values_for(letter)
     letter.public_count = counters.get(SignatureCounter.PUBLIC, 0)
 
-    query = (request.GET.get("q") or "").strip()[:MAX_QUERY_LENGTH]
-    search_key = name_key(query)
-    profession = _profession_filter(professions, request.GET.get("profession"))
-
-    rows = Signature.objects.listed().filter(letter=letter).select_related("profession")
-    if profession is not None:
-        rows = rows.filter(profession=profession)
-    if search_key:
-        # name_key is stored lowercase without accents, so "lopez" finds "López";
-        # on PostgreSQL a trigram index answers the LIKE.
-        rows = rows.filter(name_key__contains=search_key)
+    filters = ListFilters.from_params(request.GET, professions)
+    query, profession = filters.query, filters.profession
+    rows = filters.apply(Signature.objects.listed().filter(letter=letter).select_related("profession"))
     page = keyset_page(
         rows,
         after=Cursor.decode(request.GET.get("after")),
@@ -70,7 +89,7 @@ def signatories(request: HttpRequest, slug: str) -> HttpResponse:
         size=settings.SIGNATURES_PAGE_SIZE,
     )
 
-    filters = {"q": query, "profession": profession.pk if profession else None}
+    params = {"q": query, "profession": profession.pk if profession else None}
     context = {
         "letter": letter.translated(language),
         "page": page,
@@ -87,9 +106,9 @@ def signatories(request: HttpRequest, slug: str) -> HttpResponse:
             for p in professions
         ],
         "all_professions_url": _url(q=query),
-        "first_url": _url(**filters),
-        "next_url": _url(**filters, after=page.next_cursor) if page.next_cursor else None,
-        "previous_url": _url(**filters, before=page.previous_cursor) if page.previous_cursor else None,
+        "first_url": _url(**params),
+        "next_url": _url(**params, after=page.next_cursor) if page.next_cursor else None,
+        "previous_url": _url(**params, before=page.previous_cursor) if page.previous_cursor else None,
         "is_first_page": not page.has_previous,
     }
     return render(request, "signatures/signatories/list.html", context)
