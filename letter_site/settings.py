@@ -317,6 +317,12 @@ SIGNATURES_EMAIL_RETRY_MAX_SECONDS = env.int("SIGNATURES_EMAIL_RETRY_MAX_SECONDS
 # How long a worker may take to send one email before another may take it over
 # (a worker killed mid-send); longer than EMAIL_TIMEOUT allows for one send.
 SIGNATURES_EMAIL_CLAIM_SECONDS = env.int("SIGNATURES_EMAIL_CLAIM_SECONDS", default=300)
+# Seconds `manage.py send_emails` sleeps when no email is due: the longest a
+# confirmation email waits for the worker to notice it.
+SIGNATURES_EMAIL_POLL_SECONDS = env.float("SIGNATURES_EMAIL_POLL_SECONDS", default=0.5)
+# Send each email from the process that queued it, once its transaction
+# commits, instead of leaving it to the worker: for tests only.
+SIGNATURES_EMAIL_SEND_ON_COMMIT = env.bool("SIGNATURES_EMAIL_SEND_ON_COMMIT", default=False)
 # The hourly surge check flags an email domain or an IP hash that sent at least
 # this many signatures to one letter in the past hour. Big webmail domains can
 # be ignored so a viral day does not flag gmail.com every hour.
