@@ -30,6 +30,7 @@ import random
 import smtplib
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.utils import formatdate
 from typing import Any
@@ -180,15 +181,24 @@ def _send_and_record(email: OutgoingEmail) -> str:
 DATABASE_BACKOFF_SECONDS = (0.5, 1.0, 2.0, 5.0)
 
 
-def run_worker(*, stop: threading.Event, poll_seconds: float, until_idle: bool = False) -> int:
+def run_worker(
+    *,
+    stop: threading.Event,
+    poll_seconds: float,
+    until_idle: bool = False,
+    heartbeat: Callable[[], object] | None = None,
+) -> int:
     """
     Send emails until `stop` is set (or, with `until_idle`, until none is due);
     return how many were sent. `stop` is only looked at between emails, so the
-    one being sent is finished and recorded first.
+    one being sent is finished and recorded first. `heartbeat` is called on
+    every turn, waiting for the database included: the loop is alive.
     """
     sent = 0
     failures = 0
     while not stop.is_set():
+        if heartbeat is not None:
+            heartbeat()
         try:
             relax_commit_durability()
             outcome = deliver_next()
