@@ -17,17 +17,19 @@ import threading
 import time
 import urllib.parse
 from pathlib import Path
-from unittest import skipUnless
+from unittest import mock, skipUnless
 
+import pytest
 import redis
 from django.conf import settings
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test import TransactionTestCase
 from django.urls import reverse
 
 from signatures import services
 from signatures.abuse.bots import HONEYPOT_FIELD, STAMP_FIELD
-from signatures.models import Signature
+from signatures.models import OutgoingEmail, Signature
+from signatures.services import counting
 from tests.factories import make_letter, sign_data
 from tests.live_gunicorn import free_port, get, gunicorn, production_env
 
@@ -163,3 +165,73 @@ class SixtySignersAtOnceTests(TransactionTestCase):
     def test_sixty_signers_with_redis_all_get_the_normal_answer(self):
         redis.Redis.from_url(REDIS_URL).flushdb()
         self.run_rounds(REDIS_URL)
+
+
+# The real one, for the attempt after a simulated conflict.
+SAVE_COUNTED = counting.save_counted
+
+
+class DriverError(Exception):
+    """Stands for the driver's error, which carries the SQLSTATE as `pgcode`."""
+
+    def __init__(self, pgcode: str) -> None:
+        super().__init__(pgcode)
+        self.pgcode = pgcode
+
+
+def conflict(sqlstate: str) -> OperationalError:
+    """An error as Django raises it when PostgreSQL aborts a transaction with this SQLSTATE."""
+    error = OperationalError("could not serialize access")
+    error.__cause__ = DriverError(sqlstate)
+    return error
+
+
+class ConflictRetryTests(TransactionTestCase):
+    """When PostgreSQL rolls a sign transaction back for a conflict, the signer does not see a 503."""
+
+    def sign(self, letter, save_counted):
+        with mock.patch.object(counting, "save_counted", side_effect=save_counted):
+            return services.sign_letter(
+                letter=letter, full_name="Agnès Varda", email="agnes@example.org", profession=None
+            )
+
+    def test_a_deadlock_is_retried_once_and_the_signer_is_signed_up_once(self):
+        letter = make_letter()
+        attempts = []
+
+        def save_counted(*args, **kwargs):
+            attempts.append(1)
+            if len(attempts) == 1:
+                raise conflict("40P01")
+            return SAVE_COUNTED(*args, **kwargs)
+
+        assert self.sign(letter, save_counted) == services.SignOutcome.CREATED
+        assert len(attempts) == 2
+        assert Signature.objects.filter(letter=letter).count() == 1
+        assert OutgoingEmail.objects.count() == 1
+        assert services.recount_letter(letter=letter) == {}
+
+    def test_a_conflict_twice_in_a_row_is_raised_after_one_retry(self):
+        letter = make_letter()
+        attempts = []
+
+        def save_counted(*args, **kwargs):
+            attempts.append(1)
+            raise conflict("40001")
+
+        with pytest.raises(OperationalError):
+            self.sign(letter, save_counted)
+        assert len(attempts) == 2
+        assert not Signature.objects.exists()
+
+    def test_a_lost_connection_is_not_retried(self):
+        letter = make_letter()
+        attempts = []
+
+        def save_counted(*args, **kwargs):
+            attempts.append(1)
+            raise conflict("08006")
+
+        with pytest.raises(OperationalError):
+            self.sign(letter, save_counted)
+        assert len(attempts) == 1
