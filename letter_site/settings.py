@@ -245,7 +245,7 @@ AUTHENTICATION_BACKENDS = [
 TASKS = {
     "default": {
         # Development and tests may run tasks immediately; production uses the
-        # database queue drained by `manage.py db_worker`.
+        # database queue (scheduled jobs only; email has its own worker, `manage.py send_emails`).
         "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
         "QUEUES": [],
     },
