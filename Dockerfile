@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Undersigned: one image for the web processes (the default command) and the
-# email worker (`python manage.py db_worker`). See README.md, "Deploy".
+# email worker (`python manage.py send_emails`). See README.md, "Deploy".
 # CI checks this file with hadolint and replays its build steps in .ci/image-recipe.
 
 # --- build: wheels, a virtualenv, compiled translations, collected static files

@@ -39,10 +39,11 @@ run: $(VENV)/.runtime
 	$(MANAGE) migrate --no-input
 	$(MANAGE) create_demo_letter
 	@echo "Undersigned is at http://$(HOST):$(PORT)/ (admin at /admin/; create an account with: $(MANAGE) createsuperuser)"
-	@echo "The email worker runs alongside: emails are printed here within a second. Ctrl-C stops both."
-	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	@echo "The email worker and the jobs worker run alongside: emails are printed here within a second. Ctrl-C stops all."
+	@trap 'kill $$worker $$jobs 2>/dev/null' EXIT INT TERM; \
 	export SITE_URL='$(SITE_URL)'; \
-	$(MANAGE) db_worker --no-reload --interval 1 & worker=$$!; \
+	$(MANAGE) send_emails --verbosity 0 & worker=$$!; \
+	$(MANAGE) db_worker --no-reload --interval 1 & jobs=$$!; \
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 test: $(VENV)/.dev
@@ -67,10 +68,9 @@ fuzz: $(VENV)/.dev
 migrations-check: $(VENV)/.runtime
 	$(MANAGE) makemigrations --check --dry-run
 
-# First queue again any email whose task a killed worker left behind.
+# Sends queued emails; an email a killed worker left claimed is taken over when its lease runs out.
 worker: $(VENV)/.runtime
-	$(MANAGE) requeue_emails
-	$(MANAGE) db_worker
+	$(MANAGE) send_emails
 
 # Each script measures one thing against PostgreSQL and gunicorn and prints its
 # table; add yours to BENCH_SCRIPTS. BENCH_ARGS go to every script

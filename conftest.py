@@ -9,9 +9,9 @@ def _fast_password_hashing(settings):
 @pytest.fixture(autouse=True)
 def _emails_sent_on_commit(settings):
     # Most tests read `mail.outbox` after `captureOnCommitCallbacks(execute=True)`:
-    # with the immediate task backend, a queued email is sent when its
-    # transaction commits. Tests of the queue itself switch to the database
-    # backend and run the worker (tests/test_email_queue.py).
+    # a queued email is sent when its transaction commits. Tests of the queue
+    # itself turn that off and run the worker (tests/test_email_queue.py).
+    settings.SIGNATURES_EMAIL_SEND_ON_COMMIT = True
     settings.TASKS = {
         "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": []},
     }

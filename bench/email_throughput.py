@@ -2,7 +2,7 @@
 """
 How many emails one worker sends per second: N queued confirmation emails
 (rendered and queued exactly as the sign POST queues them) are delivered by
-one `manage.py db_worker` process to a local SMTP sink (aiosmtpd).
+one `manage.py send_emails` process to a local SMTP sink (aiosmtpd).
 
     .venv/bin/python bench/email_throughput.py [--emails 2000] [--database-url postgres://...]
 
@@ -69,14 +69,12 @@ def ensure_postgres_database(url: str) -> None:
 def queue_emails(count: int) -> None:
     """Signatures and their queued confirmation emails, in batches, as sign_letter writes them."""
     from django.db import transaction
-    from django_tasks_db.models import DBTaskResult
 
     from signatures import emails
     from signatures.models import Letter, Profession, Signature
 
     Signature.objects.filter(letter__slug="email-bench").delete()
     Letter.objects.filter(slug="email-bench").delete()
-    DBTaskResult.objects.all().delete()
     letter = Letter.objects.create(
         slug="email-bench",
         title="An open letter for the email benchmark",
@@ -109,8 +107,8 @@ def queue_emails(count: int) -> None:
 
 
 def run_worker(env: dict[str, str], sink: Sink, emails: int, timeout: float) -> bool:
-    """One `manage.py db_worker` until the sink has every email (or time runs out), showing progress."""
-    command = [sys.executable, str(ROOT / "manage.py"), "db_worker", "--no-reload", "--no-startup-delay", "-v", "0"]
+    """One `manage.py send_emails` until the sink has every email (or time runs out), showing progress."""
+    command = [sys.executable, str(ROOT / "manage.py"), "send_emails", "--poll", "0.1", "-v", "0"]
     started = time.monotonic()
     with tempfile.TemporaryFile() as log:
         worker = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log)
@@ -161,7 +159,6 @@ def main() -> int:
         "SECRET_KEY": "email-bench-only-" + "x" * 40,
         "SECURE_SSL_REDIRECT": "0",
         "EMAIL_URL": f"smtp://127.0.0.1:{port}",
-        "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
         "LOG_LEVEL": "WARNING",
         # Emails per address are capped against abuse; every bench address is new anyway.
         "SIGNATURES_LIMIT_EMAILS_PER_ADDRESS": "0",

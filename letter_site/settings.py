@@ -8,7 +8,7 @@ party, ours (`SIGNATURES_*`).
 
 from __future__ import annotations
 
-import secrets
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -245,7 +245,7 @@ AUTHENTICATION_BACKENDS = [
 TASKS = {
     "default": {
         # Development and tests may run tasks immediately; production uses the
-        # database queue drained by `manage.py db_worker`.
+        # database queue (scheduled jobs only; email has its own worker, `manage.py send_emails`).
         "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
         "QUEUES": [],
     },
@@ -313,9 +313,10 @@ if ANYMAIL_PROVIDER:
         ANYMAIL[f"{ANYMAIL_PROVIDER.upper()}_{key_name}"] = env.str("ANYMAIL_API_KEY")
 # The provider's tracking webhook (/anymail/<provider>/tracking/) needs
 # ANYMAIL_WEBHOOK_SECRET ("user:password", in the URL given to the provider).
-# Unset, a random one nobody knows makes it refuse every caller, rather than
-# accept forged "bounced" events that would silence real signers.
-ANYMAIL.setdefault("WEBHOOK_SECRET", f"{secrets.token_hex(16)}:{secrets.token_hex(16)}")
+# Unset, one derived from SECRET_KEY that nobody is given makes it refuse every
+# caller, rather than accept forged "bounced" events that would silence real signers.
+_unshared_webhook_secret = hashlib.sha256(f"anymail-webhook:{SECRET_KEY}".encode()).hexdigest()
+ANYMAIL.setdefault("WEBHOOK_SECRET", f"{_unshared_webhook_secret[:32]}:{_unshared_webhook_secret[32:]}")
 
 # --- ours -------------------------------------------------------------------
 
@@ -359,6 +360,12 @@ SIGNATURES_EMAIL_RETRY_MAX_SECONDS = env.int("SIGNATURES_EMAIL_RETRY_MAX_SECONDS
 # How long a worker may take to send one email before another may take it over
 # (a worker killed mid-send); longer than EMAIL_TIMEOUT allows for one send.
 SIGNATURES_EMAIL_CLAIM_SECONDS = env.int("SIGNATURES_EMAIL_CLAIM_SECONDS", default=300)
+# Seconds `manage.py send_emails` sleeps when no email is due: the longest a
+# confirmation email waits for the worker to notice it.
+SIGNATURES_EMAIL_POLL_SECONDS = env.float("SIGNATURES_EMAIL_POLL_SECONDS", default=0.5)
+# Send each email from the process that queued it, once its transaction
+# commits, instead of leaving it to the worker: for tests only.
+SIGNATURES_EMAIL_SEND_ON_COMMIT = env.bool("SIGNATURES_EMAIL_SEND_ON_COMMIT", default=False)
 # The hourly surge check flags an email domain or an IP hash that sent at least
 # this many signatures to one letter in the past hour. Big webmail domains can
 # be ignored so a viral day does not flag gmail.com every hour.

@@ -1015,7 +1015,6 @@ class OutgoingEmail(models.Model):
     last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
-    task_id = models.CharField(_("task id"), max_length=64, blank=True, help_text=_("The last task enqueued for it."))
     headers = models.JSONField(
         _("extra headers"),
         default=dict,
@@ -1054,7 +1053,7 @@ class OutgoingEmail(models.Model):
             ),
         ]
         indexes = [
-            # The sweeper and monitoring look at what is still to send, oldest first.
+            # The worker and monitoring look at what is still to send, oldest first.
             models.Index(fields=["status", "next_attempt_at"], name="outgoing_email_due_idx"),
             # Caps on how many emails one signature may cause.
             models.Index(fields=["signature", "kind", "created_at"], name="outgoing_email_signature_idx"),

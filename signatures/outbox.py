@@ -1,36 +1,39 @@
 """
 The outbox: emails to signers are rows (`OutgoingEmail`) written in the same
 transaction as the signature change they are about; a worker sends them.
+One row per email: the row is the queue, there is no task beside it.
 
-- `put` saves a new email and enqueues its task in the caller's transaction.
-- `deliver` (the `send_email` task, run by `manage.py db_worker`) claims one
-  email, sends it over SMTP outside any transaction, and records the outcome:
-  sent; or queued again with exponential backoff while the mail server is
-  down or answers 4xx; or failed — at once for a permanent refusal of the
-  recipient or the message (5xx), else after SIGNATURES_EMAIL_MAX_ATTEMPTS.
-- After a successful send, the same task `drain`s the queue: it claims the
-  other due emails a few at a time, sends them on the same connection and
-  drops their own (now pointless) tasks, for up to DRAIN_SECONDS.
+- `put` saves a new email in the caller's transaction.
+- `run_worker` (`manage.py send_emails`) loops: it claims ONE due email with
+  a conditional UPDATE (a lease of SIGNATURES_EMAIL_CLAIM_SECONDS on that
+  email alone), sends it over SMTP outside any transaction, records the
+  outcome, and goes on; when nothing is due it sleeps for the poll interval.
+  The outcome: sent; or queued again with exponential backoff while the mail
+  server is down or answers 4xx; or failed — at once for a permanent refusal
+  of the recipient or the message (5xx), else after
+  SIGNATURES_EMAIL_MAX_ATTEMPTS.
+- The worker outlives the database: a lost connection is closed, the worker
+  backs off and carries on once the database answers again.
 - An email to an address on the suppression list (`is_suppressed`: it
   bounced hard or complained before) is marked "suppressed" instead of
   queued or sent, and never retried.
-- `requeue_stalled` is the safety net (`manage.py requeue_emails`): it
-  enqueues a task again for emails that are due but whose task was lost, for
-  example to a worker killed in the middle of a send.
 
-Delivery is at least once. A claim is a lease (`claimed_until`): a worker
-killed after the mail server accepted a message but before it recorded
-"sent" leaves the email claimed; once the lease runs out it is sent again,
-with the same Message-ID, so mail clients show it once.
+Delivery is at least once. A worker killed after the mail server accepted a
+message but before it recorded "sent" leaves the email claimed; once its
+lease runs out any worker sends it again, with the same Message-ID, so mail
+clients show it once. That expiry is the whole recovery: no sweeper.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import random
 import smtplib
+import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.utils import formatdate
 from typing import Any
@@ -38,14 +41,9 @@ from typing import Any
 from anymail.exceptions import AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
-from django.dispatch import receiver
 from django.utils import timezone
-from django_tasks import task
-from django_tasks.signals import task_started
-from django_tasks_db.backend import DatabaseBackend
-from django_tasks_db.models import DBTaskResult
 
 from signatures.models import OutgoingEmail, SuppressedAddress
 from signatures.text import normalize_email
@@ -61,20 +59,6 @@ SKIPPED = "skipped"
 SUPPRESSED = "suppressed"
 
 _ERROR_LENGTH = 1000
-_REQUEUE_BATCH = 500
-
-
-@task()
-def send_email(message_id: str) -> str:
-    """Send one queued email; `deliver` schedules its own retries, so this never raises for SMTP."""
-    return deliver(message_id)
-
-
-@receiver(task_started)
-def _worker_commits_without_waiting_for_disk(sender: Any, **kwargs: Any) -> None:
-    # Only in the database worker (`manage.py db_worker`), never a web process.
-    if isinstance(sender, DatabaseBackend) or (isinstance(sender, type) and issubclass(sender, DatabaseBackend)):
-        relax_commit_durability()
 
 
 def build_message(email: OutgoingEmail) -> EmailMultiAlternatives:
@@ -99,36 +83,20 @@ def build_message(email: OutgoingEmail) -> EmailMultiAlternatives:
     return message
 
 
-def enqueue_task(message_id: str, *, run_after: datetime | None = None) -> str:
-    """Ask a worker to send an email; return the task's id when the backend keeps one."""
-    task = send_email
-    backend = task.get_backend()
-    if run_after is not None:
-        if not backend.supports_defer:
-            return ""  # `requeue_stalled` enqueues it once it is due.
-        task = task.using(run_after=run_after)
-    if isinstance(backend, DatabaseBackend):
-        # The task row is written in the caller's transaction: both commit, or neither.
-        return str(task.enqueue(message_id).id)
-    # A backend outside our database cannot roll back with us (the immediate
-    # one would even send before the signature exists): wait for the commit.
-    transaction.on_commit(lambda: task.enqueue(message_id))
-    return ""
-
-
 def put(email: OutgoingEmail) -> OutgoingEmail:
-    """Save a new email and enqueue its sending, atomically with the caller's transaction."""
+    """Save a new email, atomically with the caller's transaction; a worker sends it."""
     if not transaction.get_connection().in_atomic_block:
         with transaction.atomic():
             return put(email)
     if is_suppressed(email.to_email):
-        # Kept as a row, so organizers see why the signer got nothing; no task, never retried.
+        # Kept as a row, so organizers see why the signer got nothing; never sent, never retried.
         email.status = Status.SUPPRESSED
         email.save(force_insert=True)
         return email
-    # The task is keyed by the Message-ID, so the row is written once, with its task id.
-    email.task_id = enqueue_task(email.message_id)
     email.save(force_insert=True)
+    if settings.SIGNATURES_EMAIL_SEND_ON_COMMIT:
+        # Tests and demos without a worker: sent once the signature is committed.
+        transaction.on_commit(functools.partial(deliver, email.message_id))
     return email
 
 
@@ -173,6 +141,8 @@ def relax_commit_durability() -> None:
             return
         with db.cursor() as cursor:
             cursor.execute("SET synchronous_commit TO OFF")
+    except (OperationalError, InterfaceError):
+        raise  # the database is away: the worker loop waits for it
     except DatabaseError:
         # Only a speed-up: without it the worker is slower, not wrong.
         logger.warning("Could not turn off synchronous_commit for the worker", exc_info=True)
@@ -184,26 +154,52 @@ def _claimable(now: datetime) -> Q:
     return Q(status=Status.QUEUED, next_attempt_at__lte=now) | Q(status=Status.SENDING, claimed_until__lt=now)
 
 
+def _claim(pk: int, now: datetime) -> OutgoingEmail | None:
+    """Take one email for this worker, if it is still due: of two workers, one UPDATE matches."""
+    claimed_until = now + timedelta(seconds=settings.SIGNATURES_EMAIL_CLAIM_SECONDS)
+    # On PostgreSQL a second worker waits for the first one's row lock, then
+    # finds the row no longer claimable and updates nothing.
+    claimed = OutgoingEmail.objects.filter(_claimable(now), pk=pk).update(
+        status=Status.SENDING, attempts=F("attempts") + 1, claimed_until=claimed_until, last_attempt_at=now
+    )
+    if not claimed:
+        return None
+    return OutgoingEmail.objects.filter(pk=pk, status=Status.SENDING, claimed_until=claimed_until).first()
+
+
 def deliver(message_id: str) -> str:
     """Send one queued email if it is due and nobody else is sending it; return what happened."""
     now = timezone.now()
-    lease = timedelta(seconds=settings.SIGNATURES_EMAIL_CLAIM_SECONDS)
-    # One UPDATE checks and claims: of two workers, only one gets a row back
-    # (on PostgreSQL the second waits for the row lock, then sees it claimed).
-    claimed = OutgoingEmail.objects.filter(_claimable(now), message_id=message_id).update(
-        status=Status.SENDING, attempts=F("attempts") + 1, claimed_until=now + lease, last_attempt_at=now
-    )
-    email = OutgoingEmail.objects.filter(message_id=message_id).first() if claimed else None
+    pk = OutgoingEmail.objects.filter(_claimable(now), message_id=message_id).values_list("pk", flat=True).first()
+    email = _claim(pk, now) if pk is not None else None
     if email is None:
         return SKIPPED  # sent, failed, withdrawn, not due yet, or another worker has it
-    outcome = _send_and_record(email)
-    if outcome == SENT and _is_database_worker():
-        try:
-            drain()
-        except DatabaseError:
-            # Emails claimed and not sent are taken over when their claim runs out.
-            logger.exception("Draining the email queue stopped early")
-    return outcome
+    return _send_and_record(email)
+
+
+# How many due emails a worker looks at to find one to claim: when several
+# workers race for the oldest, the losers take the next instead of waiting.
+_CANDIDATES = 10
+
+
+def deliver_next() -> str | None:
+    """Claim the oldest due email, send it and record the outcome; None when nothing is due."""
+    now = timezone.now()
+    candidates = list(
+        OutgoingEmail.objects.filter(_claimable(now))
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:_CANDIDATES]
+    )
+    for pk in candidates:
+        email = _claim(pk, now)
+        if email is not None:
+            return _send_and_record(email)
+    return SKIPPED if candidates else None
+
+
+def _mine(email: OutgoingEmail) -> Any:
+    # Only while our lease holds: a worker that ran past it leaves the row to its new owner.
+    return OutgoingEmail.objects.filter(pk=email.pk, status=Status.SENDING, claimed_until=email.claimed_until)
 
 
 def _send_and_record(email: OutgoingEmail) -> str:
@@ -217,59 +213,60 @@ def _send_and_record(email: OutgoingEmail) -> str:
         _send(email)
     except Exception as exc:
         return _record_failure(email, exc)
-    OutgoingEmail.objects.filter(pk=email.pk, status=Status.SENDING).update(
-        status=Status.SENT, sent_at=timezone.now(), claimed_until=None, last_error=""
-    )
+    _mine(email).update(status=Status.SENT, sent_at=timezone.now(), claimed_until=None, last_error="")
     return SENT
 
 
-def _is_database_worker() -> bool:
-    return isinstance(send_email.get_backend(), DatabaseBackend)
+DATABASE_BACKOFF_SECONDS = (0.5, 1.0, 2.0, 5.0)
 
 
-DRAIN_CHUNK = 20
-DRAIN_SECONDS = 10.0
-
-
-def drain(*, seconds: float = DRAIN_SECONDS) -> int:
+def run_worker(
+    *,
+    stop: threading.Event,
+    poll_seconds: float,
+    until_idle: bool = False,
+    heartbeat: Callable[[], object] | None = None,
+) -> int:
     """
-    While the mail server answers, send the other emails that are due, a few
-    at a time, on the same connection; return how many were sent. Their own
-    tasks are dropped as they are claimed, so the worker does not run a task
-    per email only to find it sent: on a busy day that is most of its work.
+    Send emails until `stop` is set (or, with `until_idle`, until none is due);
+    return how many were sent. `stop` is only looked at between emails, so the
+    one being sent is finished and recorded first. `heartbeat` is called on
+    every turn, waiting for the database included: the loop is alive.
     """
-    started = time.monotonic()
     sent = 0
-    while time.monotonic() - started < seconds:
-        batch = _claim_batch(DRAIN_CHUNK)
-        if not batch:
-            break
-        for email in batch:
-            # Each is recorded as it goes, so a crash resends at most one.
-            sent += _send_and_record(email) == SENT
+    failures = 0
+    while not stop.is_set():
+        if heartbeat is not None:
+            heartbeat()
+        try:
+            relax_commit_durability()
+            outcome = deliver_next()
+        except (OperationalError, InterfaceError):
+            # A restart or a network blip: drop the broken connection, wait, try
+            # again. Said once per outage; an email claimed when it happened
+            # is sent again once its lease runs out.
+            if not failures:
+                logger.warning("The database is unavailable; the email worker waits for it", exc_info=True)
+            failures += 1
+            _close_connection()
+            stop.wait(DATABASE_BACKOFF_SECONDS[min(failures, len(DATABASE_BACKOFF_SECONDS)) - 1])
+            continue
+        if failures:
+            logger.warning("The database is back after %d failed attempt(s); sending again", failures)
+            failures = 0
+        if outcome is None:
+            if until_idle:
+                break
+            stop.wait(poll_seconds)
+        sent += outcome == SENT
     return sent
 
 
-def _claim_batch(limit: int) -> list[OutgoingEmail]:
-    now = timezone.now()
-    claimed_until = now + timedelta(seconds=settings.SIGNATURES_EMAIL_CLAIM_SECONDS)
-    with transaction.atomic():
-        # Rows another worker is claiming are skipped, not waited for.
-        rows = list(
-            OutgoingEmail.objects.select_for_update(skip_locked=True)
-            .filter(_claimable(now))
-            .order_by("next_attempt_at", "pk")
-            .values_list("pk", "task_id")[:limit]
-        )
-        if not rows:
-            return []
-        pks = [pk for pk, _ in rows]
-        OutgoingEmail.objects.filter(_claimable(now), pk__in=pks).update(
-            status=Status.SENDING, attempts=F("attempts") + 1, claimed_until=claimed_until, last_attempt_at=now
-        )
-        # A task the worker has already taken (RUNNING) is left; it will find its email claimed.
-        DBTaskResult.objects.filter(id__in=[task_id for _, task_id in rows if task_id], status="READY").delete()
-    return list(OutgoingEmail.objects.filter(pk__in=pks, status=Status.SENDING, claimed_until=claimed_until))
+def _close_connection() -> None:
+    global _relaxed_connection  # noqa: PLW0603 (one flag per process)
+    _relaxed_connection = None
+    with contextlib.suppress(DatabaseError):
+        connection.close()
 
 
 class _Mailer:
@@ -375,7 +372,7 @@ def retry_delay(attempts: int) -> timedelta:
 
 def _record_failure(email: OutgoingEmail, exc: BaseException) -> str:
     error = describe(exc)
-    mine = OutgoingEmail.objects.filter(pk=email.pk, status=Status.SENDING)
+    mine = _mine(email)
     # Only the class and the row id reach the logs: an SMTP reply may quote the address.
     if is_permanent(exc) or email.attempts >= settings.SIGNATURES_EMAIL_MAX_ATTEMPTS:
         mine.update(status=Status.FAILED, claimed_until=None, last_error=error)
@@ -384,10 +381,7 @@ def _record_failure(email: OutgoingEmail, exc: BaseException) -> str:
         )
         return FAILED
     next_attempt_at = timezone.now() + retry_delay(email.attempts)
-    with transaction.atomic():
-        if mine.update(status=Status.QUEUED, next_attempt_at=next_attempt_at, claimed_until=None, last_error=error):
-            task_id = enqueue_task(email.message_id, run_after=next_attempt_at)
-            OutgoingEmail.objects.filter(pk=email.pk).update(task_id=task_id)
+    mine.update(status=Status.QUEUED, next_attempt_at=next_attempt_at, claimed_until=None, last_error=error)
     logger.info(
         "Email %s (%s) attempt %d failed (%s); retrying at %s",
         email.pk,
@@ -397,38 +391,3 @@ def _record_failure(email: OutgoingEmail, exc: BaseException) -> str:
         next_attempt_at.isoformat(timespec="seconds"),
     )
     return RETRY
-
-
-def _waiting_task_ids(task_ids: list[str]) -> set[str]:
-    """Which of these tasks are still waiting for a worker."""
-    ids = [task_id for task_id in task_ids if task_id]
-    if not ids:
-        return set()
-    waiting = DBTaskResult.objects.filter(id__in=ids, status="READY").values_list("id", flat=True)
-    return {str(task_id) for task_id in waiting}
-
-
-def requeue_stalled(*, now: datetime | None = None) -> int:
-    """Enqueue a task again for each email that is due but has no task waiting; return how many."""
-    now = now or timezone.now()
-    requeued = 0
-    last_pk = 0
-    while True:
-        with transaction.atomic():
-            # Skip rows another sweeper or worker holds; they are being handled.
-            batch = list(
-                OutgoingEmail.objects.select_for_update(skip_locked=True)
-                .filter(_claimable(now), pk__gt=last_pk)
-                .order_by("pk")
-                .only("pk", "message_id", "task_id")[:_REQUEUE_BATCH]
-            )
-            if not batch:
-                return requeued
-            last_pk = batch[-1].pk
-            waiting = _waiting_task_ids([email.task_id for email in batch])
-            for email in batch:
-                if email.task_id in waiting:
-                    continue
-                task_id = enqueue_task(email.message_id)
-                OutgoingEmail.objects.filter(pk=email.pk).update(task_id=task_id)
-                requeued += 1

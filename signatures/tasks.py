@@ -1,6 +1,8 @@
 """
-Scheduled jobs, run by `manage.py db_worker`: each a thin call into services.
-Sending email is the outbox's own task (`signatures.outbox.send_email`).
+Scheduled jobs as django-tasks tasks, for a site that runs a task worker:
+each a thin call into services. The documented deployment runs their
+management commands from cron instead; email has its own worker
+(`manage.py send_emails`).
 """
 
 from __future__ import annotations
@@ -8,12 +10,7 @@ from __future__ import annotations
 from django_tasks import task
 
 from signatures import services
-from signatures.outbox import send_email
 from signatures.reports import digest
-
-# Emails queued before the send task moved into the outbox name it here; the
-# worker resolves a task by that path, so those still send after an upgrade.
-__all__ = ["send_email"]
 
 
 @task()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from unittest import mock
+import threading
 from urllib.parse import urlsplit
 
 from django.core import mail
 from django.core.mail import EmailMessage
-from django_tasks_db.management.commands import db_worker
+
+from signatures import outbox
 
 LINK = re.compile(r"https?://[^\s\"<>]+")
 
@@ -31,20 +32,5 @@ def emails_to(address: str) -> list[EmailMessage]:
 
 
 def deliver_queued_emails() -> int:
-    """Run the email worker (`manage.py db_worker --batch`) here until no task is ready; return how many ran."""
-
-    worker = db_worker.Worker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test-worker",
-        excluded_queue_names=[],
-    )
-    # The worker recycles database connections between tasks; inside a
-    # test's transaction that would end the test.
-    with mock.patch.object(db_worker, "close_old_connections"):
-        worker.run()
-    return worker._run_tasks
+    """Run the email worker's loop (`manage.py send_emails --until-idle`) here; return how many were sent."""
+    return outbox.run_worker(stop=threading.Event(), poll_seconds=0, until_idle=True)

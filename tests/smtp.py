@@ -106,9 +106,6 @@ def smtp_settings(port: int, **extra) -> override_settings:
     )
 
 
-DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": []}}
-
-
 def database_queue() -> override_settings:
-    """The production task backend: tasks are rows in our database, run by the worker."""
-    return override_settings(TASKS=DATABASE_TASKS)
+    """As in production: a queued email waits for the worker (`manage.py send_emails`)."""
+    return override_settings(SIGNATURES_EMAIL_SEND_ON_COMMIT=False)

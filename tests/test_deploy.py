@@ -128,11 +128,21 @@ class ComposeFileTests(SimpleTestCase):
 
     def test_runs_web_worker_postgres_and_optional_redis_from_one_image(self):
         services = load_compose()["services"]
-        assert set(services) == {"db", "redis", "migrate", "web", "worker"}
+        assert set(services) == {"db", "redis", "migrate", "web", "worker", "jobs"}
         assert services["redis"]["profiles"] == ["redis"]
         assert services["web"]["image"] == services["worker"]["image"] == services["migrate"]["image"]
+        assert services["jobs"]["image"] == services["web"]["image"]
+        assert services["jobs"]["command"] == ["python", "manage.py", "db_worker"]
+        assert services["jobs"]["restart"] == "unless-stopped"
         assert "command" not in services["web"], "web runs the image's gunicorn command"
-        assert services["worker"]["command"] == ["python", "manage.py", "db_worker"]
+        assert services["worker"]["command"][:3] == ["python", "manage.py", "send_emails"]
+
+    def test_the_worker_is_restarted_if_it_exits_and_has_a_healthcheck_of_its_own(self):
+        worker = load_compose()["services"]["worker"]
+        assert worker["restart"] == "unless-stopped"
+        heartbeat = worker["command"][worker["command"].index("--heartbeat") + 1]
+        assert not worker["healthcheck"].get("disable")
+        assert heartbeat in " ".join(worker["healthcheck"]["test"])
 
     def test_postgres_keeps_its_data_in_a_named_volume_and_has_a_healthcheck(self):
         compose = load_compose()
@@ -335,6 +345,7 @@ WHERE_RUN = [
     (r"^venv/bin/python manage\.py migrate --no-input$", "tests/test_production_smoke.py"),
     (r"^venv/bin/gunicorn --config gunicorn\.conf\.py letter_site\.wsgi$", "tests/test_production_smoke.py"),
     (r"^venv/bin/python manage\.py db_worker$", "tests/test_production_smoke.py"),
+    (r"^venv/bin/python manage\.py send_emails$", "tests/test_production_smoke.py"),
 ]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from io import StringIO
 from unittest import mock
 from urllib.parse import urlsplit
 
@@ -121,33 +122,28 @@ class DeliveryTests(QueueTestCase):
 
 
 class BatchTests(QueueTestCase):
-    def test_one_task_sends_every_due_email_on_one_connection_and_their_tasks_are_dropped(self):
+    def test_the_worker_sends_every_due_email_on_one_connection_one_row_each(self):
         sink = self.run_smtp()
         for n in range(5):
             sign(self.letter, email=f"signer{n}@example.org")
-        assert DBTaskResult.objects.filter(status="READY").count() == 5
-        assert deliver_queued_emails() == 1
+        assert deliver_queued_emails() == 5
         assert sorted(m["To"] for m in sink.messages) == [f"signer{n}@example.org" for n in range(5)]
         assert sink.connections == 1
-        assert not DBTaskResult.objects.filter(status="READY").exists()
         assert set(OutgoingEmail.objects.values_list("status", "attempts")) == {(Status.SENT, 1)}
 
 
 class TransactionTests(QueueTestCase):
-    def test_a_committed_signature_always_has_its_email_and_task_queued(self):
+    def test_a_committed_signature_always_has_its_email_queued_and_nothing_else(self):
         sign(self.letter)
         signature = Signature.objects.get()
         email = OutgoingEmail.objects.get()
         assert email.signature == signature
         assert email.status == Status.QUEUED
         assert email.kind == OutgoingEmail.Kind.CONFIRM
-        task = DBTaskResult.objects.get()
-        assert task.status == "READY"
-        assert task.args_kwargs == {"args": [email.message_id], "kwargs": {}}
-        # The task carries no personal data, only the email's Message-ID.
-        assert "agnes" not in str(task.args_kwargs)
+        # The row is the queue: no task row beside it.
+        assert not DBTaskResult.objects.exists()
 
-    def test_a_rolled_back_signing_transaction_leaves_no_email_and_no_task(self):
+    def test_a_rolled_back_signing_transaction_leaves_no_email(self):
         class Abort(Exception):
             pass
 
@@ -161,12 +157,10 @@ class TransactionTests(QueueTestCase):
             sign_then_fail()
         assert not Signature.objects.exists()
         assert not OutgoingEmail.objects.exists()
-        assert not DBTaskResult.objects.exists()
 
     def test_if_the_email_cannot_be_queued_the_signature_is_not_stored_either(self):
-
         with (
-            mock.patch("signatures.outbox.enqueue_task", side_effect=RuntimeError("queue unavailable")),
+            mock.patch.object(OutgoingEmail, "save", side_effect=RuntimeError("queue unavailable")),
             pytest.raises(RuntimeError),
         ):
             sign(self.letter)
@@ -249,7 +243,6 @@ class PermanentRefusalTests(QueueTestCase):
 
         # No endless retries: a day later nothing has been tried again.
         with time_machine.travel(timezone.now() + timedelta(days=1)):
-            call_command("requeue_emails", verbosity=0)
             deliver_queued_emails()
         refused.refresh_from_db()
         assert refused.attempts == 1
@@ -277,20 +270,7 @@ class SlowMailServerTests(QueueTestCase):
         assert len(sink.messages) == 1
 
 
-class RequeueTests(QueueTestCase):
-    def test_an_email_whose_task_was_lost_is_queued_again_and_a_waiting_one_is_not_duplicated(self):
-        sink = self.run_smtp()
-        sign(self.letter, email="lost@example.org")
-        sign(self.letter, email="waiting@example.org")
-        lost = OutgoingEmail.objects.get(to_email="lost@example.org")
-        DBTaskResult.objects.filter(id=lost.task_id).delete()
-
-        call_command("requeue_emails", verbosity=0)
-        assert DBTaskResult.objects.filter(status="READY").count() == 2
-        deliver_queued_emails()
-        assert sorted(m["To"] for m in sink.messages) == ["lost@example.org", "waiting@example.org"]
-        assert set(OutgoingEmail.objects.values_list("status", flat=True)) == {Status.SENT}
-
+class ClaimedByADeadWorkerTests(QueueTestCase):
     def test_an_email_claimed_by_a_worker_that_died_is_sent_again_with_the_same_message_id(self):
         sink = self.run_smtp()
         sign(self.letter)
@@ -299,15 +279,19 @@ class RequeueTests(QueueTestCase):
         OutgoingEmail.objects.filter(pk=email.pk).update(
             status=Status.SENDING, attempts=1, claimed_until=timezone.now() + timedelta(minutes=5)
         )
-        DBTaskResult.objects.update(status="RUNNING")
-        call_command("requeue_emails", verbosity=0)
         deliver_queued_emails()
         assert sink.messages == []  # the claim still holds: that worker may yet finish
 
         with time_machine.travel(timezone.now() + timedelta(minutes=6)):
-            call_command("requeue_emails", verbosity=0)
             deliver_queued_emails()
         assert sink.message_ids() == [email.message_id]
         email.refresh_from_db()
         assert email.status == Status.SENT
         assert email.attempts == 2
+
+    def test_requeue_emails_is_a_harmless_no_op_now(self):
+        sign(self.letter)
+        out = StringIO()
+        call_command("requeue_emails", stdout=out)
+        assert "Nothing to requeue" in out.getvalue()
+        assert OutgoingEmail.objects.get().status == Status.QUEUED

@@ -155,7 +155,7 @@ class ProductionSmokeTests(SimpleTestCase):
 
     def test_the_email_worker_runs_until_told_to_stop(self):
         worker = subprocess.Popen(
-            [sys.executable, "manage.py", "db_worker"],
+            [sys.executable, "manage.py", "send_emails"],
             cwd=ROOT,
             env=self.env,
             stdout=subprocess.PIPE,
@@ -169,10 +169,10 @@ class ProductionSmokeTests(SimpleTestCase):
                 ready, _, _ = select.select([worker.stdout], [], [], 0.5)
                 if ready:
                     output.append(worker.stdout.readline())
-                    if "Starting worker" in output[-1]:
+                    if "Email worker started" in output[-1]:
                         break
             assert worker.poll() is None, "".join(output)  # it runs, waiting for work
-            assert any("Starting worker" in line for line in output), "".join(output)
+            assert any("Email worker started" in line for line in output), "".join(output)
         finally:
             worker.send_signal(signal.SIGTERM)
             output.append(worker.communicate(timeout=15)[0])

@@ -103,7 +103,10 @@ def ensure_letter_version(*, letter: Letter) -> LetterVersion:
 
 @transaction.atomic
 def _publish_first_version(*, letter: Letter) -> LetterVersion:
-    Letter.objects.select_for_update().filter(pk=letter.pk).first()
+    # FOR NO KEY UPDATE: publishers queue up, while signatures and counters
+    # that reference the letter (their foreign key checks take KEY SHARE on
+    # it) go on; a plain FOR UPDATE blocked those and deadlocked with them.
+    Letter.objects.select_for_update(no_key=True).filter(pk=letter.pk).first()
     version = LetterVersion.objects.filter(letter=letter).order_by("-number").first()
     if version is not None:  # another transaction published it while we waited
         return version

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from signatures import emails, outbox, text
+from signatures import emails, text
 from signatures.models import (
     DigestSubscription,
     InvalidationRun,
@@ -318,7 +318,6 @@ def retry_failed_emails(*, email_ids: Iterable[int]) -> int:
         email.status = OutgoingEmail.Status.QUEUED
         email.attempts = 0
         email.next_attempt_at = timezone.now()
-        email.task_id = outbox.enqueue_task(email.message_id)
-        email.save(update_fields=["status", "attempts", "next_attempt_at", "task_id"])
+        email.save(update_fields=["status", "attempts", "next_attempt_at"])
         retried += 1
     return retried

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import logging
+from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -27,6 +29,8 @@ from signatures.text import normalize_email
 from signatures.tokens import Purpose, check_token, signature_id_from_token
 
 State = Signature.State
+
+logger = logging.getLogger(__name__)
 
 
 class SignOutcome(enum.Enum):
@@ -58,7 +62,16 @@ def lock_usable_invitation(invitation: Invitation, letter: Letter) -> Invitation
     return locked
 
 
-@transaction.atomic
+# PostgreSQL's serialization_failure and deadlock_detected: the transaction
+# was rolled back whole, and running it again is safe.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+def is_retryable_conflict(exc: OperationalError) -> bool:
+    cause = exc.__cause__
+    return (getattr(cause, "pgcode", None) or getattr(cause, "sqlstate", None)) in RETRYABLE_SQLSTATES
+
+
 def sign_letter(
     *,
     letter: Letter,
@@ -78,6 +91,62 @@ def sign_letter(
     consent_version: str = "",
 ) -> SignOutcome:
     """Record a signature and email its confirmation link; one signature per email per letter."""
+    if invitation is not None or letter.is_accepting_signatures:
+        # The first signer of a new letter publishes its first version, which
+        # locks the letter row: in a transaction of its own, so that lock is
+        # never held while waiting for the counters (the first wave of signers
+        # on a new letter deadlocked on it).
+        ensure_letter_version(letter=letter)
+    fields: dict[str, Any] = {
+        "letter": letter,
+        "full_name": full_name,
+        "email": email,
+        "profession": profession,
+        "title": title,
+        "affiliation": affiliation,
+        "city": city,
+        "country": country,
+        "comment": comment,
+        "wants_listing": wants_listing,
+        "wants_updates": wants_updates,
+        "ip_address": ip_address,
+        "language": language,
+        "invitation": invitation,
+        "consent_version": consent_version,
+    }
+    try:
+        return _sign_letter(**fields)
+    except OperationalError as exc:
+        # A conflict with a concurrent signer rolled everything back: try once
+        # more rather than answer 503. Inside a caller's transaction the
+        # caller has to decide.
+        if not is_retryable_conflict(exc) or transaction.get_connection().in_atomic_block:
+            raise
+        logger.info(
+            "Sign attempt on letter %s ran into a concurrent one (%s); retrying once", letter.pk, exc.__cause__
+        )
+    return _sign_letter(**fields)
+
+
+@transaction.atomic
+def _sign_letter(
+    *,
+    letter: Letter,
+    full_name: str,
+    email: str,
+    profession: Profession | None,
+    title: str,
+    affiliation: str,
+    city: str,
+    country: str,
+    comment: str,
+    wants_listing: bool,
+    wants_updates: bool,
+    ip_address: str | None,
+    language: str,
+    invitation: Invitation | None,
+    consent_version: str,
+) -> SignOutcome:
     if invitation is not None:
         # A founding letter is signed only through a usable invitation.
         invitation = lock_usable_invitation(invitation, letter)

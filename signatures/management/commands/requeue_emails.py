@@ -2,16 +2,13 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from signatures import outbox
-
 
 class Command(BaseCommand):
     help = (
-        "Queue a send task again for every email that is due but whose task was lost "
-        "(a worker killed mid-send, a pruned task). Safe to run at any time; run it every few minutes."
+        "Nothing to do any more: an email is its own queue row, and one a dead worker left claimed "
+        "is taken over by `send_emails` when its lease runs out. Kept so existing cron lines keep working."
     )
 
     def handle(self, *args, **options) -> None:
-        requeued = outbox.requeue_stalled()
         if options["verbosity"]:
-            self.stdout.write(f"Queued {requeued} email(s) again.")
+            self.stdout.write("Nothing to requeue: send_emails takes over stalled emails by itself.")
