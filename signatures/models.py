@@ -866,6 +866,10 @@ class OutgoingEmailQuerySet(models.QuerySet):
     def failed(self) -> OutgoingEmailQuerySet:
         return self.filter(status=OutgoingEmail.Status.FAILED)
 
+    def held(self) -> OutgoingEmailQuerySet:
+        """Emails of sign attempts that tripped an abuse limit, waiting for a moderator to release them."""
+        return self.filter(status=OutgoingEmail.Status.HELD)
+
 
 class OutgoingEmail(models.Model):
     """
@@ -880,6 +884,8 @@ class OutgoingEmail(models.Model):
         SENDING = "sending", _("Being sent")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
+        # The sign attempt tripped an abuse limit: nothing goes out until a moderator releases it.
+        HELD = "held", _("Held for a moderator")
 
     class Kind(models.TextChoices):
         CONFIRM = "confirm_signature", _("Confirm your signature")
@@ -925,7 +931,8 @@ class OutgoingEmail(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["queued", "sending", "sent", "failed"]), name="outgoing_email_status_valid"
+                condition=Q(status__in=["queued", "sending", "sent", "failed", "held"]),
+                name="outgoing_email_status_valid",
             ),
             models.CheckConstraint(
                 condition=~Q(status="sent") | Q(sent_at__isnull=False), name="sent_email_has_sent_at"
@@ -1037,6 +1044,7 @@ class CaughtSubmission(models.Model):
         HONEYPOT = "honeypot", _("Filled the hidden field")
         TOO_FAST = "too_fast", _("Sent faster than a person can type")
         BAD_STAMP = "bad_stamp", _("Form stamp missing or forged")
+        REUSED_STAMP = "reused_stamp", _("Form stamp sent more than once")
         BLOCKED_DOMAIN = "blocked_domain", _("Email domain on the blocklist")
         BLOCKED_ADDRESS = "blocked_address", _("Email address on the blocklist")
 

@@ -43,6 +43,7 @@ from django_tasks.signals import task_started
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
+from signatures.abuse import mail_budget
 from signatures.models import OutgoingEmail
 
 logger = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ SENT = "sent"
 RETRY = "retry"
 FAILED = "failed"
 SKIPPED = "skipped"
+DEFERRED = "deferred"
 
 _ERROR_LENGTH = 1000
 _REQUEUE_BATCH = 500
@@ -114,9 +116,25 @@ def put(email: OutgoingEmail) -> OutgoingEmail:
         with transaction.atomic():
             return put(email)
     # The task is keyed by the Message-ID, so the row is written once, with its task id.
-    email.task_id = enqueue_task(email.message_id)
+    if email.status == Status.HELD:
+        # No task: a moderator who releases it enqueues one (`services.release_held_emails`).
+        email.task_id = ""
+    else:
+        # Deferred by a mail budget: the task waits too, instead of waking a worker for nothing.
+        run_after = email.next_attempt_at if email.next_attempt_at > timezone.now() else None
+        email.task_id = enqueue_task(email.message_id, run_after=run_after)
     email.save(force_insert=True)
     return email
+
+
+def defer(email: OutgoingEmail, *, until: datetime) -> str:
+    """Give a claimed email back, untried, to be sent at `until` (a mail budget is spent): not an attempt."""
+    with transaction.atomic():
+        mine = OutgoingEmail.objects.filter(pk=email.pk, status=Status.SENDING)
+        if mine.update(status=Status.QUEUED, next_attempt_at=until, claimed_until=None, attempts=F("attempts") - 1):
+            task_id = enqueue_task(email.message_id, run_after=until)
+            OutgoingEmail.objects.filter(pk=email.pk).update(task_id=task_id)
+    return DEFERRED
 
 
 _relaxed_connection: int | None = None
@@ -174,6 +192,9 @@ def deliver(message_id: str) -> str:
 
 
 def _send_and_record(email: OutgoingEmail) -> str:
+    # The overall budget is about the rate mail leaves, so it is asked here, at the send.
+    if not mail_budget.budget_allows(email):
+        return defer(email, until=mail_budget.overall_room_at())
     try:
         _send(email)
     except Exception as exc:

@@ -14,6 +14,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from signatures import outbox, text
+from signatures.abuse import mail_budget
 from signatures.models import (
     DigestSubscription,
     InvalidationRun,
@@ -311,3 +312,24 @@ def retry_failed_emails(*, email_ids: Iterable[int]) -> int:
         email.save(update_fields=["status", "attempts", "next_attempt_at", "task_id"])
         retried += 1
     return retried
+
+
+@transaction.atomic
+def release_held_emails(*, signature_ids: Iterable[int]) -> int:
+    """
+    Send the emails held back when these signatures' attempts tripped an abuse
+    limit (a moderator judged them real). The signatures stay held for review:
+    confirming does not approve them. The recipient domain's budget still applies.
+    """
+    released = 0
+    held = OutgoingEmail.objects.select_for_update(skip_locked=True).filter(
+        signature_id__in=list(signature_ids), status=OutgoingEmail.Status.HELD
+    )
+    for email in held.order_by("pk"):
+        email.status = OutgoingEmail.Status.QUEUED
+        email.next_attempt_at = mail_budget.send_at(ip_address=None, to_email=email.to_email)
+        run_after = email.next_attempt_at if email.next_attempt_at > timezone.now() else None
+        email.task_id = outbox.enqueue_task(email.message_id, run_after=run_after)
+        email.save(update_fields=["status", "next_attempt_at", "task_id"])
+        released += 1
+    return released
