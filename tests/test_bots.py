@@ -72,7 +72,9 @@ class SignFormGuardTests(TestCase):
         assert not Signature.objects.exists()
         # The form drawn again carries a fresh stamp that works.
         stamp = response.content.decode().split(f'name="{bots.STAMP_FIELD}" value="')[1].split('"')[0]
-        assert bots.inspect({bots.STAMP_FIELD: stamp}, self.letter.pk, now=time.time() + 60) == bots.HUMAN
+        visitor = self.client.cookies["csrftoken"].value
+        verdict = bots.inspect({bots.STAMP_FIELD: stamp}, self.letter.pk, visitor=visitor, now=time.time() + 60)
+        assert verdict == bots.HUMAN
 
     def test_catches_are_tallied_per_letter_day_and_reason(self):
         for _ in range(3):

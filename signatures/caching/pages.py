@@ -11,7 +11,7 @@ Only anonymous visits are served from it: a request with a session cookie
 - public pages (the signatory list): kept whole, and only when the response
   was marked public by `caching.public_cache`, so nothing personal is kept;
 - the letter page, whose sign form carries the visitor's CSRF token and a
-  signed stamp of when the form was drawn (`bots.py`). Those two values are
+  signed, single-use stamp of when and for whom the form was drawn (`bots.py`). Those two values are
   cut out before the page is kept, and each visit gets its own new ones, so
   no two visitors share a token and the fill-time check still counts from
   this visit. A page whose rendering used anything else personal (a CSP
@@ -42,7 +42,7 @@ from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, _unma
 from django.utils import translation
 from django.utils.http import quote_etag
 
-from signatures.abuse.bots import STAMP_FIELD, make_form_stamp
+from signatures.abuse.bots import STAMP_FIELD, make_form_stamp, visitor_drawing_form
 
 # Anything shaped like a masked CSRF token; the ones that unmask to this
 # visitor's secret are cut out, wherever the template put them.
@@ -210,7 +210,10 @@ def letter_page_from_cache(request: HttpRequest) -> HttpResponse | None:
     if entry is None:
         return None
 
-    fill = {CSRF_PLACEHOLDER: csrf_token(request), STAMP_PLACEHOLDER: make_form_stamp(entry["letter_id"])}
+    token = csrf_token(request)
+    # A stamp of its own for this visit, bound to this visitor's CSRF secret.
+    stamp = make_form_stamp(entry["letter_id"], visitor=visitor_drawing_form(request))
+    fill = {CSRF_PLACEHOLDER: token, STAMP_PLACEHOLDER: stamp}
     content = "".join([fill.get(part, part) for part in _letter_page_parts(entry)])
     response = _rebuild(entry, content)
     if "etag" in entry:
