@@ -150,6 +150,24 @@ class SharedPageCacheTests(TestCase):
         ]
         assert issued[1] - issued[0] == 20
 
+    def test_each_visitor_of_the_kept_page_gets_a_stamp_of_their_own_good_for_one_submission(self):
+        url = reverse("signatures:sign", kwargs={"slug": self.letter.slug})
+        with time_machine.travel("2026-06-01 12:00:00Z", tick=False) as traveller:
+            visitors = [Client(), Client()]
+            stamps = [
+                STAMP.search(visitor.get(self.letter.get_absolute_url()).content.decode()).group(1)
+                for visitor in visitors
+            ]
+            assert stamps[0] != stamps[1]
+            traveller.shift(60)
+            for n, (visitor, stamp) in enumerate(zip(visitors, stamps, strict=True)):
+                data = sign_data(self.letter, email=f"visitor{n}@example.org", form_stamp=stamp)
+                assert visitor.post(url, data).status_code == 302
+                assert visitor.post(url, {**data, "email": f"replay{n}@example.org"}).status_code == 302
+        emails = set(Signature.objects.filter(letter=self.letter).values_list("email_normalized", flat=True))
+        assert {"visitor0@example.org", "visitor1@example.org"} <= emails
+        assert not emails & {"replay0@example.org", "replay1@example.org"}
+
     def test_a_visitor_with_a_session_is_never_served_a_kept_page(self):
         self.client.get(self.letter.get_absolute_url())
         self.client.force_login(make_staff())
