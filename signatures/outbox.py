@@ -2,7 +2,13 @@
 The outbox: emails to signers are rows (`OutgoingEmail`) written in the same
 transaction as the signature change they are about; a worker sends them.
 
-- `put` saves a new email and enqueues its task in the caller's transaction.
+- `put` saves a new email and enqueues its task in the caller's transaction;
+  a held email (its sign attempt tripped an abuse limit) gets no task until
+  a moderator releases it, and one a mail budget deferred gets a task that
+  waits for its `next_attempt_at`.
+- Just before each send the overall mail budget is asked
+  (`abuse.mail_budget.budget_allows`); when it is spent, `defer` hands the
+  email back untried for the budget's next window.
 - `deliver` (the `send_email` task, run by `manage.py db_worker`) claims one
   email, sends it over SMTP outside any transaction, and records the outcome:
   sent; or queued again with exponential backoff while the mail server is
