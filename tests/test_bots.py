@@ -107,7 +107,7 @@ class SignFormGuardTests(TestCase):
             self.assertRedirects(self.post(form_stamp=stamp), self.check_email)
         assert Signature.objects.count() == 1
 
-    def test_two_processes_racing_one_stamp_let_exactly_one_through(self):
+    def test_a_stamp_stays_used_until_it_would_have_expired(self):
         guard = form_guard(self.letter)
         assert [bots.use_stamp(guard), bots.use_stamp(guard)] == [True, False]
         # The mark lasts as long as the stamp could be sent.
