@@ -1,10 +1,11 @@
 """
 No probing by the clock: how long a sign POST takes for each kind of
-submission (new, pending, approved, blocklisted, held, honeypot, too fast).
+submission (new, pending, approved, blocklisted, held — new or known —,
+honeypot, too fast, replayed stamp).
 A bot must not tell them apart by timing; this prints the median and the
 90th percentile of each, in milliseconds, against a throwaway test database.
 
-    .venv/bin/python bench/probe_timing.py [--rounds 40]
+    .venv/bin/python bench/probe_timing.py [--rounds 50]
 
 (Timing is measured here, not asserted in the test suite: CI machines are noisy.)
 """
@@ -24,7 +25,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "letter_site.settings")
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--rounds", type=int, default=50)
     args = parser.parse_args()
 
     import django
@@ -56,14 +57,20 @@ def main() -> None:
             "approved": lambda n: sign_data(letter, email="signed@example.org"),
             "blocklisted": lambda n: sign_data(letter, email=f"b{n}@blocked.example"),
             "held": lambda n: sign_data(letter, email=f"held{n}@example.org"),
+            "held pending": lambda n: sign_data(letter, email="pending@example.org"),
+            "held approved": lambda n: sign_data(letter, email="signed@example.org"),
             "honeypot": lambda n: sign_data(letter, email=f"hp{n}@example.org", **{HONEYPOT_FIELD: "x"}),
             "too fast": lambda n: sign_data(letter, email=f"tf{n}@example.org", **form_guard(letter, seconds_ago=0)),
+            "replayed": lambda n: {**replayed, "email": f"rp{n}@example.org"},
         }
+        # One stamp, used once here and replayed in every round after.
+        replayed = sign_data(letter, email="first-use@example.org")
+        Client().post(url, replayed, REMOTE_ADDR="10.255.0.1")
         timings: dict[str, list[float]] = {kind: [] for kind in kinds}
         limits_off = {"SIGNATURES_LIMIT_EMAILS_PER_ADDRESS": "0"}
         for n in range(args.rounds):
             for kind, data in kinds.items():
-                held = kind == "held"
+                held = kind.startswith("held")
                 with override_settings(
                     **limits_off,
                     SIGNATURES_LIMIT_SIGN_IP_BURST="1/3600" if held else "0",
@@ -76,11 +83,11 @@ def main() -> None:
                     timings[kind].append((time.perf_counter() - started) * 1000)
                     if response.status_code != 302:
                         raise SystemExit(f"{kind}: unexpected status {response.status_code}")
-        print(f"{'kind':<12} {'median ms':>10} {'p90 ms':>8}")
+        print(f"{'kind':<14} {'median ms':>10} {'p90 ms':>8}")
         for kind, values in timings.items():
             values.sort()
             p90 = values[int(len(values) * 0.9) - 1]
-            print(f"{kind:<12} {statistics.median(values):>10.1f} {p90:>8.1f}")
+            print(f"{kind:<14} {statistics.median(values):>10.1f} {p90:>8.1f}")
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 

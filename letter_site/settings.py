@@ -384,6 +384,13 @@ SIGNATURES_LIMIT_SIGN_IP_SUSTAINED = env.str("SIGNATURES_LIMIT_SIGN_IP_SUSTAINED
 SIGNATURES_LIMIT_SIGN_DOMAIN = env.str("SIGNATURES_LIMIT_SIGN_DOMAIN", default="30/3600")
 # Hard cap on emails to one address about one letter, from however many IPs.
 SIGNATURES_LIMIT_EMAILS_PER_ADDRESS = env.str("SIGNATURES_LIMIT_EMAILS_PER_ADDRESS", default="3/86400")
+# Budgets for outgoing mail, "count/seconds" ("0" turns one off), shared by every
+# process: per client address of the attempt (IPv6 by /64), per recipient domain
+# (big shared providers exempt), and overall at send time. Mail over a budget
+# is deferred to when the window has room, never dropped.
+SIGNATURES_MAIL_BUDGET_PER_IP = env.str("SIGNATURES_MAIL_BUDGET_PER_IP", default="20/3600")
+SIGNATURES_MAIL_BUDGET_PER_DOMAIN = env.str("SIGNATURES_MAIL_BUDGET_PER_DOMAIN", default="120/600")
+SIGNATURES_MAIL_BUDGET_OVERALL = env.str("SIGNATURES_MAIL_BUDGET_OVERALL", default="6000/60")
 # Endpoints that answer 429: confirm/withdraw POSTs and list pages, per IP.
 SIGNATURES_LIMIT_TOKEN_POSTS_PER_IP = env.str("SIGNATURES_LIMIT_TOKEN_POSTS_PER_IP", default="30/600")
 SIGNATURES_LIMIT_LIST_PAGES_PER_IP = env.str("SIGNATURES_LIMIT_LIST_PAGES_PER_IP", default="120/60")

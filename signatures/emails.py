@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from signatures import links, outbox
-from signatures.abuse import limits
+from signatures.abuse import limits, mail_budget
 from signatures.models import Letter, LetterUpdate, LetterVersion, OutgoingEmail, Signature
 from signatures.revisions import diff_lines, unified_diff
 
@@ -56,8 +56,17 @@ def queue(
     *,
     headers: dict[str, str] | None = None,
     update: LetterUpdate | None = None,
+    held: bool = False,
+    ip_address: str | None = None,
 ) -> OutgoingEmail | None:
-    """Render a message to a signer and queue it in the current transaction (None: over the per-address cap)."""
+    """
+    Render a message to a signer and queue it in the current transaction (None: over the per-address cap).
+
+    `held`: the attempt tripped an abuse limit, so the email waits for a
+    moderator (`services.release_held_emails`) and nothing goes out at once.
+    Otherwise its first attempt waits for room in the mail budgets of the
+    client address (`ip_address`, of the sign attempt) and the recipient's domain.
+    """
     if kind in CAPPED_KINDS and not limits.take_email_allowance(
         letter_id=signature.letter_id, email_normalized=signature.email_normalized
     ):
@@ -65,6 +74,10 @@ def queue(
     email = render(signature, kind, context)
     email.headers = headers or {}
     email.update = update
+    if held:
+        email.status = OutgoingEmail.Status.HELD
+    else:
+        email.next_attempt_at = mail_budget.send_at(ip_address=ip_address, to_email=signature.email)
     outbox.put(email)
     return email
 
@@ -98,14 +111,19 @@ def render(signature: Signature, kind: Kind, context: dict[str, Any]) -> Outgoin
     )
 
 
-def send_confirmation(signature: Signature) -> OutgoingEmail | None:
+def send_confirmation(
+    signature: Signature, *, held: bool = False, ip_address: str | None = None
+) -> OutgoingEmail | None:
     """Confirm your signature: the link that turns a submission into a signature."""
-    return queue(signature, Kind.CONFIRM, {"confirm_url": links.confirm_url(signature)})
+    context = {"confirm_url": links.confirm_url(signature)}
+    return queue(signature, Kind.CONFIRM, context, held=held, ip_address=ip_address)
 
 
-def send_already_signed(signature: Signature) -> OutgoingEmail | None:
+def send_already_signed(
+    signature: Signature, *, held: bool = False, ip_address: str | None = None
+) -> OutgoingEmail | None:
     """You have already signed: the answer to a repeat submit of a confirmed address."""
-    return queue(signature, Kind.ALREADY_SIGNED, {})
+    return queue(signature, Kind.ALREADY_SIGNED, {}, held=held, ip_address=ip_address)
 
 
 def send_withdrawal_link(signature: Signature) -> OutgoingEmail | None:

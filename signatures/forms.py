@@ -100,9 +100,11 @@ class SignatureForm(forms.Form):
         help_text=_("A few emails at most, such as when the letter is delivered. Every one has an unsubscribe link."),
     )
 
-    def __init__(self, *args: Any, letter: Letter, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, letter: Letter, visitor: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.letter = letter
+        # The CSRF secret of whoever sends the form: its stamp must have been drawn for them.
+        self.visitor = visitor
         self.caught_reason = ""
         self.professions = {str(p.pk): p for p in organizer_data.professions(letter)}
         self.fields["profession"].choices = [  # type: ignore[attr-defined]
@@ -170,13 +172,16 @@ class SignatureForm(forms.Form):
         cleaned = self.cleaned_data
         if cleaned.get("profession") == OTHER_PROFESSION and not cleaned.get("title"):
             self.add_error("title", _("Please give your title or role."))
-        verdict = bots.inspect(self.data, self.letter.pk)
+        verdict = bots.inspect(self.data, self.letter.pk, visitor=self.visitor)
         if verdict == bots.EXPIRED:
             # A person who left the page open for days: the form drawn again has a fresh stamp.
             raise forms.ValidationError(
                 _("This form was open for a long time. Please check your details and send it again."),
                 code="expired",
             )
+        if verdict == bots.HUMAN and not self.errors and not bots.use_stamp(self.data):
+            # One drawing of the form, one submission: a script replaying a stamp is a bot.
+            verdict = bots.REUSED_STAMP
         # Bots are not told: the view answers as if the signature were taken.
         self.caught_reason = verdict
         return cleaned

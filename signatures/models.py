@@ -963,6 +963,10 @@ class OutgoingEmailQuerySet(models.QuerySet):
     def failed(self) -> OutgoingEmailQuerySet:
         return self.filter(status=OutgoingEmail.Status.FAILED)
 
+    def held(self) -> OutgoingEmailQuerySet:
+        """Emails of sign attempts that tripped an abuse limit, waiting for a moderator to release them."""
+        return self.filter(status=OutgoingEmail.Status.HELD)
+
 
 class OutgoingEmail(models.Model):
     """
@@ -979,6 +983,8 @@ class OutgoingEmail(models.Model):
         FAILED = "failed", _("Failed")
         # The address bounced or complained before: never sent, never retried.
         SUPPRESSED = "suppressed", _("Suppressed (address bounced or complained)")
+        # The sign attempt tripped an abuse limit: nothing goes out until a moderator releases it.
+        HELD = "held", _("Held for a moderator")
 
     class Kind(models.TextChoices):
         CONFIRM = "confirm_signature", _("Confirm your signature")
@@ -1039,7 +1045,7 @@ class OutgoingEmail(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["queued", "sending", "sent", "failed", "suppressed"]),
+                condition=Q(status__in=["queued", "sending", "sent", "failed", "suppressed", "held"]),
                 name="outgoing_email_status_valid",
             ),
             # An update reaches each signature at most once, however often its sending is resumed.
@@ -1249,6 +1255,7 @@ class CaughtSubmission(models.Model):
         HONEYPOT = "honeypot", _("Filled the hidden field")
         TOO_FAST = "too_fast", _("Sent faster than a person can type")
         BAD_STAMP = "bad_stamp", _("Form stamp missing or forged")
+        REUSED_STAMP = "reused_stamp", _("Form stamp sent more than once")
         BLOCKED_DOMAIN = "blocked_domain", _("Email domain on the blocklist")
         BLOCKED_ADDRESS = "blocked_address", _("Email address on the blocklist")
 

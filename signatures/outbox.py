@@ -3,7 +3,12 @@ The outbox: emails to signers are rows (`OutgoingEmail`) written in the same
 transaction as the signature change they are about; a worker sends them.
 One row per email: the row is the queue, there is no task beside it.
 
-- `put` saves a new email in the caller's transaction.
+- `put` saves a new email in the caller's transaction. A held email (its
+  sign attempt tripped an abuse limit) waits for a moderator to release it;
+  one a mail budget deferred waits for its `next_attempt_at`.
+- Just before each send the overall mail budget is asked
+  (`abuse.mail_budget.budget_allows`); when it is spent, `defer` hands the
+  email back untried for the budget's next window.
 - `run_worker` (`manage.py send_emails`) loops: it claims ONE due email with
   a conditional UPDATE (a lease of SIGNATURES_EMAIL_CLAIM_SECONDS on that
   email alone), sends it over SMTP outside any transaction, records the
@@ -45,6 +50,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.db.models import F, Q
 from django.utils import timezone
 
+from signatures.abuse import mail_budget
 from signatures.models import OutgoingEmail, SuppressedAddress
 from signatures.text import normalize_email
 
@@ -57,6 +63,7 @@ RETRY = "retry"
 FAILED = "failed"
 SKIPPED = "skipped"
 SUPPRESSED = "suppressed"
+DEFERRED = "deferred"
 
 _ERROR_LENGTH = 1000
 
@@ -94,10 +101,14 @@ def put(email: OutgoingEmail) -> OutgoingEmail:
         email.save(force_insert=True)
         return email
     email.save(force_insert=True)
-    if settings.SIGNATURES_EMAIL_SEND_ON_COMMIT:
-        # Tests and demos without a worker: sent once the signature is committed.
-        transaction.on_commit(functools.partial(deliver, email.message_id))
+    send_after_commit(email)
     return email
+
+
+def send_after_commit(email: OutgoingEmail) -> None:
+    """An email just queued (or queued again): without a worker (tests, demos), send it once this commits."""
+    if settings.SIGNATURES_EMAIL_SEND_ON_COMMIT:
+        transaction.on_commit(functools.partial(deliver, email.message_id))
 
 
 def send_now(email: OutgoingEmail) -> bool:
@@ -118,6 +129,12 @@ def is_suppressed(address: str) -> bool:
     signer's chance of getting their confirmation into the inbox.
     """
     return SuppressedAddress.objects.filter(email_normalized=normalize_email(address)).exists()
+
+
+def defer(email: OutgoingEmail, *, until: datetime) -> str:
+    """Give a claimed email back, untried, to be sent at `until` (a mail budget is spent): not an attempt."""
+    _mine(email).update(status=Status.QUEUED, next_attempt_at=until, claimed_until=None, attempts=F("attempts") - 1)
+    return DEFERRED
 
 
 _relaxed_connection: int | None = None
@@ -205,10 +222,11 @@ def _mine(email: OutgoingEmail) -> Any:
 def _send_and_record(email: OutgoingEmail) -> str:
     # Checked again just before sending: the address may have bounced since the email was queued.
     if is_suppressed(email.to_email):
-        OutgoingEmail.objects.filter(pk=email.pk, status=Status.SENDING).update(
-            status=Status.SUPPRESSED, claimed_until=None
-        )
+        _mine(email).update(status=Status.SUPPRESSED, claimed_until=None)
         return SUPPRESSED
+    # The overall budget is about the rate mail leaves, so it is asked here, at the send.
+    if not mail_budget.budget_allows(email):
+        return defer(email, until=mail_budget.overall_room_at())
     try:
         _send(email)
     except Exception as exc:

@@ -77,9 +77,21 @@ def make_staff(username: str = "organizer", *, superuser: bool = True, **extra: 
     )
 
 
-def form_guard(letter: Letter, *, seconds_ago: float = 60) -> dict[str, str]:
-    """The sign form's anti-bot fields as a browser sends them: an empty honeypot, a stamp drawn a minute ago."""
-    return {HONEYPOT_FIELD: "", STAMP_FIELD: make_form_stamp(letter.pk, issued_at=time.time() - seconds_ago)}
+def form_guard(letter: Letter, *, seconds_ago: float = 60, visitor: str = "") -> dict[str, str]:
+    """
+    The sign form's anti-bot fields as a browser sends them: an empty honeypot,
+    a fresh stamp drawn a minute ago for `visitor` (the CSRF token of the form
+    it was drawn in; '' for a test client that sends none).
+    """
+    stamp = make_form_stamp(letter.pk, visitor=visitor, issued_at=time.time() - seconds_ago)
+    return {HONEYPOT_FIELD: "", STAMP_FIELD: stamp}
+
+
+def drawn_form_fields(page: str) -> dict[str, str]:
+    """The CSRF token and stamp of the sign form in a page, which a browser sends back together."""
+    token = page.split('name="csrfmiddlewaretoken" value="')[1].split('"', maxsplit=1)[0]
+    stamp = page.split(f'name="{STAMP_FIELD}" value="')[1].split('"', maxsplit=1)[0]
+    return {"csrfmiddlewaretoken": token, STAMP_FIELD: stamp}
 
 
 def sign_data(letter: Letter, **overrides: Any) -> dict[str, Any]:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import time
 
 import time_machine
-from django.test import TestCase, override_settings
+from django.conf import settings
+from django.core import signing
+from django.test import Client, TestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
 from signatures.abuse import bots
 from signatures.models import CaughtSubmission, OutgoingEmail, Signature
-from tests.factories import form_guard, make_letter, sign_data
+from tests.factories import drawn_form_fields, form_guard, make_letter, sign_data
 
 
 class SignFormGuardTests(TestCase):
@@ -53,9 +55,9 @@ class SignFormGuardTests(TestCase):
     def test_the_minimum_fill_time_is_measured_from_when_the_page_was_drawn(self):
         with time_machine.travel(timezone.now(), tick=False) as traveller:
             page = self.client.get(self.letter.get_absolute_url()).content.decode()
-            stamp = page.split(f'name="{bots.STAMP_FIELD}" value="')[1].split('"')[0]
+            drawn = drawn_form_fields(page)
             traveller.shift(6)
-            self.assertRedirects(self.post(form_stamp=stamp), self.check_email)
+            self.assertRedirects(self.post(**drawn), self.check_email)
         assert Signature.objects.count() == 1
 
     def test_a_missing_or_forged_stamp_is_caught(self):
@@ -71,8 +73,58 @@ class SignFormGuardTests(TestCase):
         self.assertContains(response, "send it again", status_code=400)
         assert not Signature.objects.exists()
         # The form drawn again carries a fresh stamp that works.
-        stamp = response.content.decode().split(f'name="{bots.STAMP_FIELD}" value="')[1].split('"')[0]
-        assert bots.inspect({bots.STAMP_FIELD: stamp}, self.letter.pk, now=time.time() + 60) == bots.HUMAN
+        drawn = drawn_form_fields(response.content.decode())
+        visitor = drawn["csrfmiddlewaretoken"]
+        verdict = bots.inspect(drawn, self.letter.pk, visitor=visitor, now=time.time() + 60)
+        assert verdict == bots.HUMAN
+
+    def test_a_stamp_is_good_for_one_submission_a_replay_is_a_caught_bot(self):
+        guard = form_guard(self.letter)
+        self.assertRedirects(self.post(email="first@example.org", **guard), self.check_email)
+        replay = self.post(email="stranger@victim.example", **guard)
+        self.assertRedirects(replay, self.check_email)
+        assert list(Signature.objects.values_list("email_normalized", flat=True)) == ["first@example.org"]
+        assert list(OutgoingEmail.objects.values_list("to_email", flat=True)) == ["first@example.org"]
+        assert CaughtSubmission.objects.get(reason="reused_stamp").count == 1
+
+    def test_a_form_sent_back_with_errors_does_not_use_up_its_stamp(self):
+        guard = form_guard(self.letter)
+        self.assertContains(self.post(email="not-an-address", **guard), "error-summary", status_code=400)
+        self.assertRedirects(self.post(email="fixed@example.org", **guard), self.check_email)
+        assert Signature.objects.get().email_normalized == "fixed@example.org"
+
+    def test_a_stamp_drawn_for_one_visitor_is_caught_when_another_sends_it(self):
+        with time_machine.travel(timezone.now(), tick=False) as traveller:
+            page = self.client.get(self.letter.get_absolute_url()).content.decode()
+            drawn = drawn_form_fields(page)
+            stamp = drawn[bots.STAMP_FIELD]
+            other = Client(enforce_csrf_checks=True)
+            others_own = drawn_form_fields(other.get(self.letter.get_absolute_url()).content.decode())
+            traveller.shift(60)
+            # With the first visitor's token too, CSRF protection refuses it outright.
+            assert other.post(self.url, sign_data(self.letter, **drawn)).status_code == 403
+            # With its own token, the stamp does not belong to the form it came in.
+            with self.captureOnCommitCallbacks(execute=True):
+                response = other.post(
+                    self.url,
+                    sign_data(self.letter, csrfmiddlewaretoken=others_own["csrfmiddlewaretoken"], form_stamp=stamp),
+                )
+            self.assert_caught(response, "bad_stamp")
+            # Its own visitor can send it.
+            self.assertRedirects(self.post(**drawn), self.check_email)
+        assert Signature.objects.count() == 1
+
+    def test_a_stamp_stays_used_until_it_would_have_expired(self):
+        guard = form_guard(self.letter)
+        assert [bots.use_stamp(guard), bots.use_stamp(guard)] == [True, False]
+        # The mark lasts as long as the stamp could be sent.
+        with time_machine.travel(time.time() + settings.SIGNATURES_FORM_MAX_AGE_HOURS * 3600 - 600):
+            assert bots.use_stamp(guard) is False
+
+    def test_a_form_drawn_before_stamps_were_single_use_asks_to_be_sent_again(self):
+        old_stamp = signing.Signer(salt="signatures.bots.form-stamp").sign(f"{self.letter.pk}:{int(time.time()) - 60}")
+        self.assertContains(self.post(form_stamp=old_stamp), "send it again", status_code=400)
+        assert not Signature.objects.exists()
 
     def test_catches_are_tallied_per_letter_day_and_reason(self):
         for _ in range(3):

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from signatures.models import Signature
-from tests.factories import make_letter, make_signature, make_staff, sign_data
+from tests.factories import drawn_form_fields, make_letter, make_signature, make_staff, sign_data
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
@@ -146,6 +146,23 @@ class SharedPageCacheTests(TestCase):
             for page in (first, second)
         ]
         assert issued[1] - issued[0] == 20
+
+    def test_each_visitor_of_the_kept_page_gets_a_stamp_of_their_own_good_for_one_submission(self):
+        url = reverse("signatures:sign", kwargs={"slug": self.letter.slug})
+        with time_machine.travel("2026-06-01 12:00:00Z", tick=False) as traveller:
+            visitors = [Client(), Client()]
+            drawn = [
+                drawn_form_fields(visitor.get(self.letter.get_absolute_url()).content.decode()) for visitor in visitors
+            ]
+            assert drawn[0]["form_stamp"] != drawn[1]["form_stamp"]
+            traveller.shift(60)
+            for n, (visitor, fields) in enumerate(zip(visitors, drawn, strict=True)):
+                data = sign_data(self.letter, email=f"visitor{n}@example.org", **fields)
+                assert visitor.post(url, data).status_code == 302
+                assert visitor.post(url, {**data, "email": f"replay{n}@example.org"}).status_code == 302
+        emails = set(Signature.objects.filter(letter=self.letter).values_list("email_normalized", flat=True))
+        assert {"visitor0@example.org", "visitor1@example.org"} <= emails
+        assert not emails & {"replay0@example.org", "replay1@example.org"}
 
     def test_a_visitor_with_a_session_is_never_served_a_kept_page(self):
         self.client.get(self.letter.get_absolute_url())

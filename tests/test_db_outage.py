@@ -23,7 +23,7 @@ from django.test import Client, TestCase, TransactionTestCase, override_settings
 from django.urls import reverse
 
 from signatures.models import Signature
-from tests.factories import make_letter, sign_data
+from tests.factories import form_guard, make_letter, sign_data
 from tests.live_gunicorn import free_port, get, gunicorn, production_env, run_manage
 from tests.tcp_proxy import TcpProxy
 
@@ -154,7 +154,8 @@ class DatabaseOutageUnderLoadTests(TransactionTestCase):
         return cookie.group(1), token.group(1).decode()
 
     def post_sign(self, port: int, form: dict[str, str], cookie: str, email: str) -> int:
-        data = {**form, "email": email}
+        # A fresh stamp per POST, as a person drawing the form each time has: a stamp is single-use.
+        data = {**form, **form_guard(self.letter), "email": email}
         body = urllib.parse.urlencode(data)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
         try:

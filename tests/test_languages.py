@@ -14,7 +14,7 @@ from django.test import TestCase
 from django.urls import reverse
 
 from signatures.models import LetterTranslation
-from tests.factories import make_letter, sign_data
+from tests.factories import drawn_form_fields, make_letter, sign_data
 
 LOCALE = Path(settings.BASE_DIR) / "locale"
 
@@ -69,8 +69,8 @@ class InterfaceLanguageTests(TestCase):
         url = reverse("signatures:sign", kwargs={"slug": self.letter.slug})
         with self.settings(SIGNATURES_MIN_FILL_SECONDS=0), self.captureOnCommitCallbacks(execute=True):
             page = self.client.get(self.letter.get_absolute_url(), headers={"accept-language": "fr"})
-            stamp = page.content.decode().split('name="form_stamp" value="')[1].split('"')[0]
-            self.client.post(url, {**sign_data(self.letter), "form_stamp": stamp}, headers={"accept-language": "fr"})
+            drawn = drawn_form_fields(page.content.decode())
+            self.client.post(url, {**sign_data(self.letter), **drawn}, headers={"accept-language": "fr"})
         [message] = mail.outbox
         assert message.subject.startswith("Confirmez votre signature")
         assert "Merci d\u2019avoir signé" in message.body

@@ -151,6 +151,20 @@ class PerIpLimitTests(SignAs, TestCase):
         assert self.sign("other@example.org", ip="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.10").hold_reason == ""
 
     @override_settings(**ONLY_IP_BURST)
+    def test_an_ipv6_client_rotating_through_its_64_is_counted_once(self):
+        rotating = [f"2001:db8:77:1:{n:x}::{n + 1:x}" for n in range(4)]
+        assert self.hold_reasons(4, ips=rotating) == ["", "", "", "ip_limit"]
+        # Its neighbour in the next /64 is someone else; an IPv4 client is counted per address.
+        assert self.sign("neighbour@example.org", ip="2001:db8:77:2::1").hold_reason == ""
+        assert self.hold_reasons(2, prefix="v4-", ips=["192.0.2.1", "192.0.2.2"]) == ["", ""]
+
+    def test_a_per_ip_limit_counts_ipv4_addresses_and_ipv6_64s(self):
+        assert limits.ip_subject("2001:db8:1:2:3:4:5:6") == "2001:db8:1:2::/64"
+        assert limits.ip_subject("2001:DB8:1:2::9") == "2001:db8:1:2::/64"
+        assert limits.ip_subject("::ffff:192.0.2.7") == "192.0.2.7"
+        assert limits.ip_subject("192.0.2.7") == "192.0.2.7"
+
+    @override_settings(**ONLY_IP_BURST)
     def test_an_allow_listed_network_is_never_held(self):
         AllowedNetwork.objects.create(cidr="203.0.113.0/24", note="The studio")
         assert self.hold_reasons(6, ips=["203.0.113.7", "203.0.113.8"]) == [""] * 6

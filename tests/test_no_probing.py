@@ -15,7 +15,7 @@ from django.test import Client, SimpleTestCase, TestCase, override_settings
 from django.urls import reverse
 
 from signatures.abuse.bots import HONEYPOT_FIELD, ResponseTimer
-from signatures.models import BlockedAddress, BlockedDomain, Signature
+from signatures.models import BlockedAddress, BlockedDomain, OutgoingEmail, Signature
 from tests.factories import form_guard, make_letter, make_signature, sign_data
 
 # Headers that carry a per-request value; their presence must still match.
@@ -44,13 +44,16 @@ class SignResponseIsTheSameForEveryKindOfSubmissionTests(TestCase):
         make_signature(cls.letter, Signature.State.SUBMITTED, email="pending@example.org")
         make_signature(cls.letter, Signature.State.APPROVED, email="signed@example.org")
         make_signature(cls.letter, Signature.State.CONFIRMED, email="waiting@example.org")
+        make_signature(cls.letter, Signature.State.SUBMITTED, email="pending@held.example")
+        make_signature(cls.letter, Signature.State.APPROVED, email="signed@held.example")
         BlockedAddress.objects.create(email_normalized="blocked@example.org")
         BlockedDomain.objects.create(domain="blocked.example")
 
     def submissions(self):
         letter = self.letter
+        new = sign_data(letter, email="new@example.org")
         return {
-            "new": sign_data(letter, email="new@example.org"),
+            "new": new,
             "pending": sign_data(letter, email="pending@example.org"),
             "confirmed (awaiting moderation)": sign_data(letter, email="waiting@example.org"),
             "approved": sign_data(letter, email="signed@example.org"),
@@ -60,6 +63,9 @@ class SignResponseIsTheSameForEveryKindOfSubmissionTests(TestCase):
             "honeypot": sign_data(letter, email="bot1@example.org", **{HONEYPOT_FIELD: "http://spam.example"}),
             "too fast": sign_data(letter, email="bot2@example.org", **form_guard(letter, seconds_ago=0)),
             "forged stamp": sign_data(letter, email="bot3@example.org", form_stamp="1:2:forged"),
+            "replayed stamp": {**new, "email": "bot4@example.org"},
+            "held, already pending": sign_data(letter, email="pending@held.example"),
+            "held, already signed": sign_data(letter, email="signed@held.example"),
         }
 
     def post_as_a_browser(self, data):
@@ -85,7 +91,11 @@ class SignResponseIsTheSameForEveryKindOfSubmissionTests(TestCase):
             assert answer == reference, f"a {kind} submission is answered differently"
         held = Signature.objects.get(email_normalized="third@held.example")
         assert held.hold_reason == Signature.HoldReason.DOMAIN_LIMIT
-        assert not Signature.objects.filter(email_normalized__in=["blocked@example.org", "bot1@example.org"]).exists()
+        bots = ["blocked@example.org", "bot1@example.org", "bot4@example.org"]
+        assert not Signature.objects.filter(email_normalized__in=bots).exists()
+        # Held attempts send nothing at once, whether the address is new or known.
+        held_mail = set(OutgoingEmail.objects.held().values_list("to_email", flat=True))
+        assert {"third@held.example", "pending@held.example", "signed@held.example"} <= held_mail
 
     def test_the_page_after_the_redirect_is_the_same_too(self):
         pages = set()

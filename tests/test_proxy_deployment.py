@@ -74,9 +74,10 @@ class ProxyDeploymentTests(SimpleTestCase):
 
     def test_a_forged_forwarded_for_header_does_not_dodge_the_per_address_limit(self):
         browser = Browser(self.port, source="127.0.0.99")
-        form = browser.open_sign_form(self.letter_path)
+        # A form of its own for each attempt: a stamp is good for one submission.
+        forms = [browser.open_sign_form(self.letter_path) for _ in range(7)]
         time.sleep(MIN_FILL_SECONDS + 0.5)
-        for attempt in range(7):
+        for attempt, form in enumerate(forms):
             status = browser.submit(
                 form,
                 headers={"X-Forwarded-For": f"198.51.100.{attempt + 1}"},

@@ -68,6 +68,7 @@ class ModeratorTests(TestCase):
             "mark_verified",
             "mark_notable",
             "unmark",
+            "release_held_emails",
         } | (action_names(response) & {"reject_as_fraud"})
         run_action(self.client, "approve", [self.waiting.pk])
         self.waiting.refresh_from_db()

@@ -125,6 +125,23 @@ def peek(name: str, subject: str, rate: Rate | None, *, now: float | None = None
     return windows.peek(key)
 
 
+def ip_subject(ip_address: str) -> str:
+    """
+    What a per-IP limit counts: an IPv4 address, or the whole /64 of an IPv6
+    one. A household or a phone gets a /64 and can pick any address in it, so
+    counting addresses would let one client rotate through billions of them.
+    """
+    try:
+        address = ipaddress.ip_address(ip_address)
+    except ValueError:
+        return ip_address
+    if address.version == 6:
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
 # --- allow lists ------------------------------------------------------------
 
 
@@ -163,7 +180,7 @@ def sign_attempt_hold_reason(*, letter_id: int, ip_address: str | None, email_no
     # nothing but the counting: every window counted in one round trip.
     events: list[tuple[str, str, Rate | None]] = []
     if ip_address:
-        subject = f"{letter_id}:{ip_address}"
+        subject = f"{letter_id}:{ip_subject(ip_address)}"
         events.append(("sign-ip-burst", subject, configured_rate("SIGNATURES_LIMIT_SIGN_IP_BURST")))
         events.append(("sign-ip-sustained", subject, configured_rate("SIGNATURES_LIMIT_SIGN_IP_SUSTAINED")))
     ip_events = len(events)
@@ -218,7 +235,7 @@ def limit_per_ip(name: str, setting: str, *, methods: Iterable[str] = ("POST",))
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             ip = client_ip(request)
             if request.method in methods and ip:
-                result = hit(name, ip, configured_rate(setting))
+                result = hit(name, ip_subject(ip), configured_rate(setting))
                 if result and result.exceeded and not is_allowed_network(ip):
                     return too_many_requests(request, result.retry_after)
             return view(request, *args, **kwargs)

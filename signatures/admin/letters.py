@@ -176,6 +176,7 @@ class LetterAdmin(admin.ModelAdmin):
                 "overview": letter_overview(letter),
                 "queue_url": queue_url,
                 "held_url": f"{queue_url}&status=held",
+                "held_mail_url": f"{queue_url}&status=held_mail",
                 "all_url": f"{queue_url}&status=all",
                 "digest_subscribed": DigestSubscription.objects.filter(user=staff_member(request)).exists(),
             }

@@ -36,6 +36,7 @@ from signatures.models import (
     DigestSubscription,
     InvalidationRun,
     Letter,
+    OutgoingEmail,
     Profession,
     Signature,
     SignatureCounter,
@@ -46,7 +47,7 @@ from signatures.text import name_key, normalize_email
 
 # --- signatures: the moderation queue ----------------------------------------
 
-QUEUE, HELD, ALL = "queue", "held", "all"
+QUEUE, HELD, HELD_MAIL, ALL = "queue", "held", "held_mail", "all"
 IP_HASH = re.compile(r"[0-9a-f]{64}")
 EXPORT_COLUMNS = [
     ("letter__slug", _("letter")),
@@ -82,6 +83,7 @@ class StatusFilter(admin.SimpleListFilter):
         return [
             (QUEUE, _("Awaiting a decision")),
             (HELD, _("Held for review")),
+            (HELD_MAIL, _("Confirmation email held back")),
             (state.SUBMITTED, _("Awaiting email confirmation")),
             (state.APPROVED, state.APPROVED.label),
             (state.REJECTED, state.REJECTED.label),
@@ -104,6 +106,9 @@ class StatusFilter(admin.SimpleListFilter):
             return queryset.filter(state=Signature.State.CONFIRMED)
         if value == HELD:
             return queryset.filter(state=Signature.State.CONFIRMED).exclude(hold_reason="")
+        if value == HELD_MAIL:
+            # Attempts that tripped an abuse limit: nothing was sent until a moderator releases it.
+            return queryset.filter(pk__in=OutgoingEmail.objects.held().values("signature_id"))
         if value in Signature.State.values:
             return queryset.filter(state=value)
         return queryset
@@ -198,6 +203,7 @@ class SignatureAdmin(admin.ModelAdmin):
         "mark_verified",
         "mark_notable",
         "unmark",
+        "release_held_emails",
         "export_selected",
     ]
     fieldsets = [
@@ -430,6 +436,11 @@ class SignatureAdmin(admin.ModelAdmin):
         count = services.approve_signatures(signature_ids=ids, moderator=staff_member(request))
         self._record(request, started, ids, gettext("Approved."))
         self.message_user(request, ngettext("%d signature approved.", "%d signatures approved.", count) % count)
+
+    @admin.action(description=_("Release held confirmation emails"), permissions=["moderate"])
+    def release_held_emails(self, request: HttpRequest, queryset: QuerySet[Signature]) -> None:
+        count = services.release_held_emails(signature_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, ngettext("%d held email released.", "%d held emails released.", count) % count)
 
     @admin.action(description=_("Reject selected signatures…"), permissions=["moderate"])
     def reject(self, request: HttpRequest, queryset: QuerySet[Signature]) -> TemplateResponse | None:

@@ -11,7 +11,7 @@ Only anonymous visits are served from it: a request with a session cookie
 - public pages (the signatory list): kept whole, and only when the response
   was marked public by `caching.public_cache`, so nothing personal is kept;
 - the letter page, whose sign form carries the visitor's CSRF token and a
-  signed stamp of when the form was drawn (`abuse/bots.py`). The letter view
+  signed, single-use stamp of when and for whom the form was drawn (`abuse/bots.py`). The letter view
   draws the form with placeholders for those two (`{% sign_form_csrf %}`,
   `{% sign_form_guard %}`), keeps that page, and fills them in for each
   visit with Django's own `get_token`, so no two visitors share a token and
@@ -182,7 +182,9 @@ def draws_letter_page_for_keeping(request: HttpRequest) -> bool:
 
 def _fill(request: HttpRequest, entry: dict[str, Any]) -> tuple[str, str]:
     """The page for this visitor, and what in it is theirs (for its ETag)."""
-    token, stamp = get_token(request), make_form_stamp(entry["letter_id"])
+    token = get_token(request)
+    # A stamp of its own for this visit, bound to the token in the same form.
+    stamp = make_form_stamp(entry["letter_id"], visitor=token)
     fill = {CSRF_PLACEHOLDER: token, STAMP_PLACEHOLDER: stamp}
     return "".join([fill.get(part, part) for part in _letter_page_parts(entry)]), f"{token}:{stamp}"
 

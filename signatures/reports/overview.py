@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from signatures.models import Letter, Signature, SignatureCounter, SurgeFlag
+from signatures.models import Letter, OutgoingEmail, Signature, SignatureCounter, SurgeFlag
 
 DAYS_SHOWN = 14
 
@@ -30,6 +30,8 @@ class LetterOverview:
     oldest_waiting_since: datetime | None
     per_day: list[tuple[date, int]] = field(default_factory=list)
     open_surges: list[SurgeFlag] = field(default_factory=list)
+    # Emails of attempts that tripped an abuse limit, not sent until a moderator releases them.
+    held_emails: int = 0
 
 
 def oldest_waiting_since(letter: Letter) -> datetime | None:
@@ -81,4 +83,5 @@ def letter_overview(letter: Letter, *, with_history: bool = True) -> LetterOverv
         oldest_waiting_since=oldest_waiting_since(letter),
         per_day=signatures_per_day(letter) if with_history else [],
         open_surges=list(SurgeFlag.objects.filter(letter=letter, reviewed_at__isnull=True).order_by("-created_at")),
+        held_emails=OutgoingEmail.objects.held().filter(signature__letter=letter).count() if with_history else 0,
     )

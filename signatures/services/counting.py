@@ -38,6 +38,16 @@ def apply_counter_deltas(letter_id: int, deltas: Counter[str]) -> None:
             SignatureCounter.objects.filter(letter_id=letter_id, key=key).update(value=F("value") + delta)
 
 
+def wait_for_counters(*, letter_id: int, keys: Iterable[str]) -> None:
+    """
+    Take the row locks that changing these counters would take, and change
+    nothing: a path that must last as long as one that counts (no probing by
+    the clock) waits behind the same concurrent writers until its commit.
+    """
+    locked = SignatureCounter.objects.select_for_update().filter(letter_id=letter_id, key__in=sorted(keys))
+    list(locked.order_by("key").values_list("pk", flat=True))
+
+
 class CounterChanges:
     """What a batch of signature changes does to the counters, applied per letter in id order."""
 

@@ -13,7 +13,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from signatures import emails, text
+from signatures import emails, outbox, text
+from signatures.abuse import mail_budget
 from signatures.models import (
     DigestSubscription,
     InvalidationRun,
@@ -319,5 +320,26 @@ def retry_failed_emails(*, email_ids: Iterable[int]) -> int:
         email.attempts = 0
         email.next_attempt_at = timezone.now()
         email.save(update_fields=["status", "attempts", "next_attempt_at"])
+        outbox.send_after_commit(email)
         retried += 1
     return retried
+
+
+@transaction.atomic
+def release_held_emails(*, signature_ids: Iterable[int]) -> int:
+    """
+    Send the emails held back when these signatures' attempts tripped an abuse
+    limit (a moderator judged them real). The signatures stay held for review:
+    confirming does not approve them. The recipient domain's budget still applies.
+    """
+    released = 0
+    held = OutgoingEmail.objects.select_for_update(skip_locked=True).filter(
+        signature_id__in=list(signature_ids), status=OutgoingEmail.Status.HELD
+    )
+    for email in held.order_by("pk"):
+        email.status = OutgoingEmail.Status.QUEUED
+        email.next_attempt_at = mail_budget.send_at(ip_address=None, to_email=email.to_email)
+        email.save(update_fields=["status", "next_attempt_at"])
+        outbox.send_after_commit(email)
+        released += 1
+    return released

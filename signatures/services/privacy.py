@@ -18,6 +18,7 @@ from signatures import emails
 from signatures.models import (
     BlockedAddress,
     Letter,
+    OutgoingEmail,
     Signature,
 )
 from signatures.services import counting
@@ -176,4 +177,8 @@ def purge_expired_signatures(*, now: datetime | None = None) -> dict[str, int]:
         if signature.state == State.WITHDRAWN:
             _erase_signer(signature, signature.counter_keys())
             erased += 1
-    return {"unconfirmed_deleted": purged, "withdrawn_erased": erased}
+    # Mail held for a moderator who never released it: an unconfirmed held
+    # signer's went with the signature above; what is left (a repeat attempt
+    # on a known address) would carry a dead link by now.
+    held_deleted, _ = OutgoingEmail.objects.held().filter(created_at__lt=cutoff).delete()
+    return {"unconfirmed_deleted": purged, "withdrawn_erased": erased, "held_emails_deleted": held_deleted}

@@ -167,47 +167,55 @@ def _sign_letter(
             letter_id=letter.pk, ip_address=ip_address, email_normalized=email_normalized
         )
     )
+    # Tripping an abuse limit sends nothing at once: the email waits for a moderator.
+    held = hold_reason in (Signature.HoldReason.IP_LIMIT, Signature.HoldReason.DOMAIN_LIMIT)
     active = Signature.objects.select_for_update().filter(letter=letter, email_normalized=email_normalized)
-    existing = active.exclude(state=State.WITHDRAWN).first()
-    if existing is None:
-        signature = Signature(
-            hold_reason=hold_reason,
-            listing_consent_at=timezone.now() if wants_listing else None,
-            wants_updates=wants_updates,
-            updates_consent_at=timezone.now() if wants_updates else None,
-            consent_version=consent_version,
-            letter=letter,
-            full_name=full_name,
-            email=email,
-            email_normalized=email_normalized,
-            profession=profession,
-            title=title,
-            affiliation=affiliation,
-            city=city,
-            country=country,
-            comment=comment,
-            wants_listing=wants_listing,
-            ip_hash=hash_ip(ip_address),
-            language=language,
-            is_founding=invitation is not None,
-            version=ensure_letter_version(letter=letter),
-        )
-        try:
-            # A savepoint: a concurrent identical submit may win the unique constraint.
-            with transaction.atomic():
-                counting.save_counted(signature, keys_before=set())
-        except IntegrityError:
-            existing = active.exclude(state=State.WITHDRAWN).get()
-        else:
-            if invitation is not None:
-                Invitation.objects.filter(pk=invitation.pk).update(use_count=F("use_count") + 1)
-            emails.send_confirmation(signature)
-            return SignOutcome.CREATED
+    signature = Signature(
+        hold_reason=hold_reason,
+        listing_consent_at=timezone.now() if wants_listing else None,
+        wants_updates=wants_updates,
+        updates_consent_at=timezone.now() if wants_updates else None,
+        consent_version=consent_version,
+        letter=letter,
+        full_name=full_name,
+        email=email,
+        email_normalized=email_normalized,
+        profession=profession,
+        title=title,
+        affiliation=affiliation,
+        city=city,
+        country=country,
+        comment=comment,
+        wants_listing=wants_listing,
+        ip_hash=hash_ip(ip_address),
+        language=language,
+        is_founding=invitation is not None,
+        version=ensure_letter_version(letter=letter),
+    )
+    # Every attempt tries the INSERT and lets the one-signature-per-email
+    # constraint say whether the address is known (also what makes concurrent
+    # identical submits safe): a new and a known address cost the same work,
+    # so the clock cannot tell who signed.
+    try:
+        with transaction.atomic():
+            counting.save_counted(signature, keys_before=set())
+    except IntegrityError:
+        existing = active.exclude(state=State.WITHDRAWN).get()
+    else:
+        if invitation is not None:
+            Invitation.objects.filter(pk=invitation.pk).update(use_count=F("use_count") + 1)
+        emails.send_confirmation(signature, held=held, ip_address=ip_address)
+        return SignOutcome.CREATED
+    # A new signature waited for its counter's row lock until the end of its
+    # transaction; a known address waits for the same lock, changing nothing.
+    counting.wait_for_counters(letter_id=letter.pk, keys=signature.counter_keys())
 
+    # A repeat of a known address gets the same treatment as a new one, held
+    # mail included: the same work, so neither the mailbox nor the clock tells.
     if existing.state == State.SUBMITTED:
-        emails.send_confirmation(existing)
+        emails.send_confirmation(existing, held=held, ip_address=ip_address)
         return SignOutcome.RESENT_CONFIRMATION
-    emails.send_already_signed(existing)
+    emails.send_already_signed(existing, held=held, ip_address=ip_address)
     return SignOutcome.ALREADY_SIGNED
 
 

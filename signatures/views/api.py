@@ -12,7 +12,7 @@ from pathlib import Path
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from signatures.caching.http import public_cache
 from signatures.caching.pages import shared_public_page
@@ -24,7 +24,7 @@ DOCUMENT_TEXT = DOCUMENT_PATH.read_text(encoding="utf-8")
 DOCUMENT = json.loads(DOCUMENT_TEXT)
 
 
-@require_GET
+@require_safe
 @public_cache(max_age=3600)
 def openapi_document(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(DOCUMENT_TEXT, content_type="application/json")
@@ -49,7 +49,7 @@ def _operations() -> list[dict[str, object]]:
     return operations
 
 
-@require_GET
+@require_safe
 @shared_public_page
 @public_cache(max_age=3600)
 def api_docs(request: HttpRequest) -> HttpResponse:

@@ -15,6 +15,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST, require_safe
 
 from signatures import services
+from signatures.abuse import bots
 from signatures.abuse.client import client_ip
 from signatures.forms import SignatureForm
 from signatures.models import Invitation, Letter
@@ -74,7 +75,7 @@ def invitation_sign(request: HttpRequest, token: str) -> HttpResponse:
     letter = invitation.letter
     if not invitation.is_usable or not letter.is_founding_phase:
         return _unusable(request)
-    form = SignatureForm(request.POST, letter=letter)
+    form = SignatureForm(request.POST, letter=letter, visitor=bots.visitor_sending_form(request))
     if not form.is_valid():
         return _render_invitation(request, token, invitation, form, status=400)
     if form.caught_reason:

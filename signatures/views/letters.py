@@ -84,11 +84,11 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     letter = letter_or_404(slug)
     if not letter.is_accepting_signatures:
         return _render_letter(request, letter, SignatureForm(letter=letter), status=403)
-    form = SignatureForm(request.POST, letter=letter)
+    form = SignatureForm(request.POST, letter=letter, visitor=bots.visitor_sending_form(request))
     if not form.is_valid():
         return _render_letter(request, letter, form, status=400)
     if form.caught_reason:
-        # A bot (honeypot filled, sent too fast, forged stamp): nothing stored,
+        # A bot (honeypot filled, sent too fast, forged or replayed stamp): nothing stored,
         # nothing sent, and the same answer as a real signature gets.
         services.record_caught_submission(letter=letter, reason=form.caught_reason)
         bots.sign_response_timer.pad(started)

@@ -22,7 +22,7 @@ from signatures.tokens import Purpose
 # either: those POSTs come from a few big providers' addresses.
 @csrf_exempt
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     # Mail link scanners fetch links: the GET only shows a button.
     if request.method == "POST":
