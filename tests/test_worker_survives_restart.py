@@ -57,7 +57,8 @@ def retried(action):
 letter = retried(lambda: make_letter(title="Still sending"))
 for n in range({EMAILS}):
     retried(lambda: services.sign_letter(
-        letter=letter, full_name=f"Signer {{n}}", email=f"signer{{n}}@studio{{n}}.example.org", profession=None, title="Actor"
+        letter=letter, full_name=f"Signer {{n}}", email=f"signer{{n}}@studio{{n}}.example.org", profession=None,
+        title="Actor",
     ))
     time.sleep(0.05)
 """
