@@ -625,8 +625,35 @@ class SignatureAdmin(admin.ModelAdmin):
 
 @admin.register(WatchlistEntry)
 class WatchlistEntryAdmin(admin.ModelAdmin):
-    list_display = ["name", "note", "created_at"]
-    search_fields = ["name"]
+    list_display = ["name", "aliases_shown", "note", "verification_note", "held_count", "created_at"]
+    search_fields = ["name", "aliases"]
+    fields = ["name", "aliases", "note", "verification_note"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[WatchlistEntry]:
+        return super().get_queryset(request).annotate(held=Count("held_signatures"))
+
+    @admin.display(description=_("aliases"))
+    def aliases_shown(self, entry: WatchlistEntry) -> str:
+        return ", ".join(entry.alias_list())
+
+    @admin.display(description=_("signatures held"), ordering="held")
+    def held_count(self, entry: WatchlistEntry) -> int:
+        return entry.held
+
+    def save_model(self, request: HttpRequest, obj: WatchlistEntry, form: forms.Form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # A new name or alias may already be on a public list: re-read every
+        # letter's confirmed and approved signatures against it now.
+        held = services.recheck_watchlist(entry=obj)
+        if held:
+            message = ngettext(
+                "%d signature held for review as a possible match.",
+                "%d signatures held for review as possible matches.",
+                held,
+            )
+            self.message_user(request, message % held, messages.WARNING)
+        else:
+            self.message_user(request, gettext("No signature matches this entry."))
 
 
 @admin.register(SignatureCounter)

@@ -24,11 +24,13 @@ from .moderation import (
     invalidate_signatures,
     mark_notable,
     mark_verified,
+    recheck_watchlist,
     reject_signatures,
     retry_failed_emails,
     review_surge_flags,
     set_digest_subscription,
     signatures_to_invalidate,
+    verify_approve_and_mark_notable,
 )
 from .privacy import (
     ERASED_ON_WITHDRAWAL,
@@ -73,6 +75,7 @@ __all__ = [
     "publish_letter_version",
     "purge_expired_signatures",
     "reaffirm_signature",
+    "recheck_watchlist",
     "record_caught_submission",
     "record_letter_delivery",
     "recount_letter",
@@ -86,5 +89,6 @@ __all__ = [
     "set_letter_paused",
     "sign_letter",
     "signatures_to_invalidate",
+    "verify_approve_and_mark_notable",
     "withdraw_signature",
 ]
