@@ -67,7 +67,7 @@ class LetterTeamTests(TestCase):
     def test_the_other_letters_signature_page_is_not_found(self):
         page = self.client.get(reverse("admin:signatures_signature_change", args=[self.b_waiting.pk]), follow=True)
         self.assertNotContains(page, "Bruno Waiting")
-        self.assertContains(page, "doesn’t exist")
+        self.assertContains(page, "doesn\u2019t exist")
         own = self.client.get(reverse("admin:signatures_signature_change", args=[self.a_waiting.pk]))
         self.assertContains(own, "Alma Waiting")
 
