@@ -36,6 +36,7 @@ from signatures.models import (
     Signature,
     SignatureCounter,
 )
+from signatures.reports import activity_chart
 from signatures.reports.overview import letter_overview
 from signatures.revisions import diff_lines
 
@@ -188,6 +189,7 @@ class LetterAdmin(LetterTeamAdmin):
             extra_context = {
                 **(extra_context or {}),
                 "overview": letter_overview(letter),
+                "activity": [activity_chart.per_day(letter), activity_chart.per_hour(letter)],
                 "queue_url": queue_url,
                 "held_url": f"{queue_url}&status=held",
                 "all_url": f"{queue_url}&status=all",
