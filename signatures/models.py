@@ -68,7 +68,7 @@ class Letter(models.Model):
         CLOSED = "closed", _("Closed")
 
     slug = models.SlugField(
-        _("slug"), max_length=80, unique=True, help_text=_("The letter's address: /letters/<slug>/.")
+        _("slug"), max_length=80, unique=True, help_text=_("The letter's address: /letters/this-slug/.")
     )
     title = models.CharField(_("title"), max_length=200)
     addressee = models.CharField(_("addressee"), max_length=200, help_text=_("Whom the letter is to."))

@@ -157,7 +157,6 @@ class LetterAdmin(LetterTeamAdmin):
         *TRUST_FIELDSETS,
     ]
     readonly_fields = ["founding_summary", "version_summary", "transparency_link", "delivery_summary"]
-    filter_horizontal = ["moderators"]
 
     change_form_template = "admin/signatures/letter/change_form.html"
     actions = ["pause_signing", "resume_signing", "launch_now"]

@@ -390,7 +390,9 @@ class SignatureAdmin(LetterTeamAdmin):
         if signature.confirmed_at is None:
             return ""
         moment = timezone.localtime(signature.confirmed_at)
-        return format_html('<time datetime="{}">{}</time>', moment.isoformat(), date_format(moment, "j M H:i"))
+        return format_html(
+            '<time datetime="{}">{}</time>', moment.isoformat(timespec="seconds"), date_format(moment, "j M H:i")
+        )
 
     @admin.display(description=_("marks"))
     def marks(self, signature: Signature) -> str:
