@@ -10,11 +10,16 @@ already listed look-alike off the list.
 
 from __future__ import annotations
 
+from unittest import mock
+
 from django.core import mail
 from django.test import TestCase, override_settings
 from django.urls import reverse
 
-from signatures.models import Signature, WatchlistEntry
+from signatures import services
+from signatures.caching import organizer_data
+from signatures.models import Signature, SignatureCounter, WatchlistEntry
+from signatures.services import moderation
 from tests.factories import make_letter, make_signature, make_staff, sign_data
 from tests.helpers import path_of_link
 
@@ -221,3 +226,26 @@ class AddingToTheWatchlistTests(TestCase):
         )
         self.assertContains(response, "1 signature held for review as a possible match.")
         self.assertNotContains(self.list_page(self.letter), "Agnès Varda")
+
+    def test_a_recheck_reads_every_batch(self):
+        others = [make_signature(self.letter, Signature.State.APPROVED, full_name=f"Sam Altman {n}") for n in range(5)]
+        entry = WatchlistEntry.objects.create(name="Sam Altman")
+        with mock.patch.object(moderation, "RECHECK_BATCH", 2):
+            held = services.recheck_watchlist(entry=entry)
+        # The five extra-name matches, the Cyrillic look-alike, the titled one on the other letter.
+        assert held == 7
+        for signature in others:
+            signature.refresh_from_db()
+            assert signature.hold_reason == Signature.HoldReason.WATCHLIST
+        assert SignatureCounter.value_for(self.letter, SignatureCounter.PUBLIC) == 2
+        assert SignatureCounter.value_for(self.letter, SignatureCounter.HELD) == 6
+
+
+class KeptWatchlistTests(TestCase):
+    @override_settings(SIGNATURES_ORGANIZER_DATA_SECONDS=60)
+    def test_a_new_entry_is_matched_at_once_even_while_the_watchlist_is_kept(self):
+        assert organizer_data.watchlist() == []
+        entry = WatchlistEntry.objects.create(name="Greta Gerwig", aliases="G. Gerwig")
+        assert organizer_data.watchlist() == [(entry.pk, "Greta Gerwig", ("G. Gerwig",))]
+        entry.delete()
+        assert organizer_data.watchlist() == []
