@@ -120,6 +120,20 @@ class VerifyApproveAndMarkNotableTests(TestCase):
         assert self.approved.is_verified
         assert self.approved.state == State.APPROVED
 
+    def test_a_rejected_signature_is_not_marked(self):
+        rejected = make_signature(self.letter, State.REJECTED, full_name="Was Rejected")
+        run_action(
+            self.client,
+            "verify_approve_and_mark_notable",
+            [rejected.pk],
+            url=changelist_url(status="all"),
+            method="representative",
+            post="yes",
+        )
+        rejected.refresh_from_db()
+        assert rejected.state == State.REJECTED
+        assert not rejected.is_notable
+
     def test_without_a_method_nothing_changes(self):
         run_action(self.client, "verify_approve_and_mark_notable", [self.waiting.pk], post="yes")
         self.waiting.refresh_from_db()

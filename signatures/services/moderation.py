@@ -120,7 +120,9 @@ def verify_approve_and_mark_notable(
     """A real notable person, checked: verified (how), approved if still awaiting a decision, shown first."""
     ids = list(signature_ids)
     approve_signatures(signature_ids=ids, moderator=moderator)
-    return _set_flag(ids, moderator, is_verified=True, verification_method=method, is_notable=True)
+    # Rejected and withdrawn signatures stay as they are: no notable mark off the list.
+    approved = Signature.objects.filter(pk__in=ids, state=State.APPROVED).values_list("pk", flat=True)
+    return _set_flag(approved, moderator, is_verified=True, verification_method=method, is_notable=True)
 
 
 # Signatures re-read per transaction when the watchlist changes: a million
