@@ -241,6 +241,21 @@ class AddingToTheWatchlistTests(TestCase):
         assert SignatureCounter.value_for(self.letter, SignatureCounter.HELD) == 6
 
 
+class RecheckPrefilterTests(TestCase):
+    def test_names_with_no_plain_word_of_the_entry_still_reach_the_matcher(self):
+        letter = make_letter(requires_moderation=False)
+        disguised = ["Ｓａｍ Ａｌｔｍａｎ", "𝐒𝐚𝐦 𝐀𝐥𝐭𝐦𝐚𝐧", "5am A1tman", "Ѕаm Аltmаn"]
+        for name in disguised:
+            make_signature(letter, Signature.State.APPROVED, full_name=name)
+        make_signature(letter, Signature.State.APPROVED, full_name="José Núñez")
+        entry = WatchlistEntry.objects.create(name="Sam Altman")
+        assert services.recheck_watchlist(entry=entry) == len(disguised)
+        listing = self.client.get(reverse("signatures:signatories", kwargs={"slug": letter.slug}))
+        self.assertContains(listing, "José Núñez")
+        for name in disguised:
+            self.assertNotContains(listing, name)
+
+
 class KeptWatchlistTests(TestCase):
     @override_settings(SIGNATURES_ORGANIZER_DATA_SECONDS=60)
     def test_a_new_entry_is_matched_at_once_even_while_the_watchlist_is_kept(self):

@@ -128,9 +128,11 @@ def verify_approve_and_mark_notable(
 # Signatures re-read per transaction when the watchlist changes: a million
 # listed signatures are held in short transactions, not one long one.
 RECHECK_BATCH = 1000
-# Digits, and anything outside printable ASCII (look-alike letters of other
-# scripts, full-width and mathematical letters, invisible characters).
-DISGUISED_NAME = r"[^ -~]|[0-9]"
+# Digits, and anything outside printable ASCII and the accented Latin letters
+# (U+00A0-U+024F): look-alike letters of other scripts, full-width and
+# mathematical letters, invisible characters. Accented Latin letters need no
+# pass of their own: the name key folds them, so the word prefilter sees them.
+DISGUISED_NAME = "[^ -~\u00a0-\u024f]|[0-9]"
 
 
 def recheck_candidates(entry: WatchlistEntry) -> Q:
