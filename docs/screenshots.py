@@ -46,7 +46,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from signatures.models import Signature  # noqa: E402
 from tests.browser.base import DESKTOP, PHONE, launch_chromium  # noqa: E402
 from tests.factories import make_signature, make_staff  # noqa: E402
-from tests.pages import confirm_path, pending_signature, seed_demo_letter  # noqa: E402
+from tests.pages import confirm_path, pending_signature, seed_demo_letter, seed_moderation_queue  # noqa: E402
 
 WAITING = ["Jean Dupont", "Ana Souza", "Lena Fischer", "Sam Okafor", "Yuki Tanaka", "Marta Nowak"]
 
@@ -63,6 +63,8 @@ def seed():
             profession=professions[index % len(professions)],
             city=["Paris", "São Paulo", "Vienna", "Lagos", "Osaka", "Kraków"][index],
         )
+    # Held look-alikes of a watchlist name, with their match, and a volume hold.
+    seed_moderation_queue(letter)
     # A real moderator: the queue as the restricted Moderators group sees it.
     moderator = make_staff("moderator", superuser=False)
     moderator.groups.add(Group.objects.get(name="Moderators"))
@@ -74,6 +76,14 @@ def shoot(page, name: str, size_name: str) -> None:
     path = OUT / f"{name}{suffix}.png"
     page.screenshot(path=str(path))
     print(f"saved {path.relative_to(ROOT)}")  # noqa: T201
+
+
+def log_in(page) -> None:
+    page.goto("/admin/")
+    page.get_by_label("Username").fill("moderator")
+    page.get_by_label("Password").fill("a-long-test-password")
+    page.locator("input[type=submit], button[type=submit]").first.click()
+    page.wait_for_url("**/admin/")
 
 
 def main() -> None:
@@ -115,12 +125,24 @@ def main() -> None:
                 page.goto(f"/letters/{letter.slug}/signatories/")
                 shoot(page, "signatories", size_name)
 
-                page.goto("/admin/")
-                page.get_by_label("Username").fill("moderator")
-                page.get_by_label("Password").fill("a-long-test-password")
-                page.locator("input[type=submit], button[type=submit]").first.click()
+                log_in(page)
                 page.goto("/admin/signatures/signature/")  # opens on the moderation queue
                 shoot(page, "admin-queue", size_name)
+                context.close()
+            # The queue at the sizes organizers work at: a laptop and a phone.
+            for width, height in ((1280, 800), (390, 844)):
+                phone = width < 768
+                context = browser.new_context(
+                    base_url=base,
+                    **(PHONE if phone else {"reduced_motion": "reduce"}),
+                    **({} if phone else {"viewport": {"width": width, "height": height}}),
+                )
+                page = context.new_page()
+                log_in(page)
+                page.goto("/admin/signatures/signature/")
+                path = OUT / f"moderation-queue-{width}x{height}.png"
+                page.screenshot(path=str(path))
+                print(f"saved {path.relative_to(ROOT)}")  # noqa: T201
                 context.close()
             browser.close()
     finally:

@@ -28,6 +28,15 @@ class LetterQuerySet(models.QuerySet):
     def _launched(self) -> Q:
         return Q(status=Letter.Status.FOUNDING, launch_at__isnull=False, launch_at__lte=timezone.now())
 
+    def visible_to(self, user) -> LetterQuerySet:
+        """
+        The letters a staff member moderates. Superusers, and staff on no
+        letter's team, see every letter; once someone is put on a team they
+        see only the letters whose team they are on.
+        """
+        letter_ids = Letter.team_letter_ids(user)
+        return self if letter_ids is None else self.filter(pk__in=letter_ids)
+
     def launch_due(self) -> LetterQuerySet:
         """Founding letters whose scheduled launch time has passed."""
         return self.filter(self._launched())
@@ -69,7 +78,7 @@ class Letter(models.Model):
         CLOSED = "closed", _("Closed")
 
     slug = models.SlugField(
-        _("slug"), max_length=80, unique=True, help_text=_("The letter's address: /letters/<slug>/.")
+        _("slug"), max_length=80, unique=True, help_text=_("The letter's address: /letters/this-slug/.")
     )
     title = models.CharField(_("title"), max_length=200)
     addressee = models.CharField(_("addressee"), max_length=200, help_text=_("Whom the letter is to."))
@@ -147,6 +156,16 @@ class Letter(models.Model):
         related_name="+",
         verbose_name=_("version delivered"),
     )
+    moderators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="moderated_letters",
+        verbose_name=_("moderation team"),
+        help_text=_(
+            "Staff who moderate this letter. Someone on any letter's team sees only their letters' signatures; "
+            "superusers and staff on no team see every letter."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -181,6 +200,16 @@ class Letter(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("signatures:letter", kwargs={"slug": self.slug})
+
+    @staticmethod
+    def team_letter_ids(user) -> frozenset[int] | None:
+        """The ids of the letters whose team `user` is on, or None if they see every letter."""
+        if user.is_superuser:
+            return None
+        letter_ids = frozenset(
+            Letter.moderators.through.objects.filter(user_id=user.pk).values_list("letter_id", flat=True)
+        )
+        return letter_ids or None
 
     @property
     def effective_status(self) -> str:
@@ -321,6 +350,11 @@ class SignatureQuerySet(models.QuerySet):
         """Approved signatures whose signers agreed to be named, in list order."""
         return self.public().filter(wants_listing=True).order_by(*Signature.PUBLIC_ORDER)
 
+    def visible_to(self, user) -> SignatureQuerySet:
+        """The signatures of the letters `user` moderates (`LetterQuerySet.visible_to`)."""
+        letter_ids = Letter.team_letter_ids(user)
+        return self if letter_ids is None else self.filter(letter_id__in=letter_ids)
+
     def awaiting_moderation(self) -> SignatureQuerySet:
         return self.filter(state=Signature.State.CONFIRMED).order_by("confirmed_at", "id")
 
@@ -342,6 +376,7 @@ class Signature(models.Model):
         WATCHLIST = "watchlist", _("Name on the watchlist")
         IP_LIMIT = "ip_limit", _("Many signatures from one network")
         DOMAIN_LIMIT = "domain_limit", _("Many signatures from one email domain")
+        MIXED_SCRIPT = "mixed_script", _("Letters of several scripts in one word")
 
     class VerificationMethod(models.TextChoices):
         NONE = "", _("Not recorded")
@@ -407,6 +442,21 @@ class Signature(models.Model):
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.SUBMITTED)
     hold_reason = models.CharField(
         _("held because"), max_length=20, choices=HoldReason.choices, default=HoldReason.NONE, blank=True
+    )
+    hold_detail = models.CharField(
+        _("match"),
+        max_length=300,
+        blank=True,
+        default="",
+        help_text=_("Why the name was held, in words: 'possible match for Sam Altman: Cyrillic letters'."),
+    )
+    held_for_entry = models.ForeignKey(
+        "WatchlistEntry",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="held_signatures",
+        verbose_name=_("matched watchlist entry"),
     )
     created_at = models.DateTimeField(_("submitted at"), default=timezone.now)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)

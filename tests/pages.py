@@ -14,7 +14,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from signatures import services
-from signatures.models import Letter, LetterUpdate, Signature
+from signatures.abuse.lists import name_hold
+from signatures.models import Letter, LetterUpdate, Signature, WatchlistEntry
 from signatures.tokens import Purpose, make_invitation_token, make_token
 from tests.factories import make_letter, make_signature
 
@@ -169,6 +170,58 @@ def update_pages(letter: Letter) -> list[Page]:
     return [
         Page("letter-with-updates", letter.get_absolute_url()),
         Page("unsubscribe", reverse("signatures:unsubscribe", kwargs={"token": token})),
+    ]
+
+
+# The queue as moderators meet it: look-alikes of watchlist names with their
+# match, a volume hold, and ordinary signatures with long details.
+QUEUE = [
+    ("Ѕаm Аltmаn", "openai-careers.example", "Signing for all of us at the lab.", ""),  # noqa: RUF001
+    ("Dr. Sam Altman (OpenAI)", "gmail.example", "", ""),
+    ("Jоhn Smith", "mail.example", "", ""),  # noqa: RUF001
+    ("Lena Fischer", "uni-wien.example", "A long comment about why this letter matters to working composers.", ""),
+    ("Ana Souza", "bulk-signups.example", "", Signature.HoldReason.DOMAIN_LIMIT),
+    ("Kenji Watanabe", "studio-ghibli-fan.example", "", ""),
+]
+
+
+def seed_moderation_queue(letter: Letter) -> list[Signature]:
+    """Confirmed signatures awaiting a decision on `letter`, held the way confirmation holds them."""
+    WatchlistEntry.objects.get_or_create(
+        name="Sam Altman", defaults={"verification_note": "Only through his office's press account."}
+    )
+    professions = list(letter.professions.all())
+    signatures = []
+    for index, (name, domain, comment, reason) in enumerate(QUEUE):
+        hold = name_hold(name)
+        signatures.append(
+            make_signature(
+                letter,
+                Signature.State.CONFIRMED,
+                full_name=name,
+                email=f"queue{index}@{domain}",
+                profession=professions[index % len(professions)],
+                affiliation="Independent" if index % 2 else "Studio Nord",
+                city=["Paris", "São Paulo", "Vienna", "Lagos", "Osaka", "Kraków"][index],
+                country="",
+                comment=comment,
+                hold_reason=hold.reason if hold else reason,
+                hold_detail=hold.detail if hold else "",
+                held_for_entry_id=hold.entry_id if hold else None,
+            )
+        )
+    return signatures
+
+
+def moderation_pages(letter: Letter) -> list[Page]:
+    """The moderator's pages (staff only): the queue, a held signature, the letter's overview."""
+    held = Signature.objects.filter(letter=letter, hold_reason=Signature.HoldReason.WATCHLIST).first()
+    queue = reverse("admin:signatures_signature_changelist")
+    return [
+        Page("admin-queue", queue),
+        Page("admin-queue-letter", f"{queue}?letter__id__exact={letter.pk}"),
+        Page("admin-signature", reverse("admin:signatures_signature_change", args=[held.pk])),
+        Page("admin-letter-overview", reverse("admin:signatures_letter_change", args=[letter.pk])),
     ]
 
 

@@ -64,6 +64,7 @@ class ModeratorTests(TestCase):
         self.assertContains(response, "Waiting Person")
         assert action_names(response) == {
             "approve",
+            "verify_approve_and_mark_notable",
             "reject",
             "mark_verified",
             "mark_notable",

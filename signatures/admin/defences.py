@@ -14,6 +14,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
+from signatures.admin.teams import LetterTeamAdmin, LetterTeamFilter
 from signatures.models import (
     AllowedDomain,
     AllowedNetwork,
@@ -49,9 +50,9 @@ class BlockedAddressAdmin(admin.ModelAdmin):
 
 
 @admin.register(CaughtSubmission)
-class CaughtSubmissionAdmin(admin.ModelAdmin):
+class CaughtSubmissionAdmin(LetterTeamAdmin):
     list_display = ["day", "letter", "reason", "count"]
-    list_filter = ["reason", "letter"]
+    list_filter = ["reason", ("letter", LetterTeamFilter)]
     date_hierarchy = "day"
 
     def has_add_permission(self, request: HttpRequest) -> bool:

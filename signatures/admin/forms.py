@@ -12,11 +12,15 @@ from signatures.models import Letter, Signature
 
 
 class ModerationActionForm(ActionForm):
-    """The changelist's action menu, reachable with the access key A (Alt+Shift+A in most browsers)."""
+    """
+    The changelist's action menu. No access key on it: the menu is drawn
+    above and below the list, and one key on two elements is ambiguous
+    (axe's accesskeys rule); the queue's shortcuts (a, v, r) drive it instead.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["action"].widget.attrs["accesskey"] = "a"
+        self.fields["action"].widget.attrs["aria-keyshortcuts"] = "a v r"
 
 
 class RejectForm(forms.Form):

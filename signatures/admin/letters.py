@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from signatures import links, services
 from signatures.admin.forms import PublishRevisionForm
 from signatures.admin.site import staff_member
+from signatures.admin.teams import LetterTeamAdmin, LetterTeamFilter
 from signatures.models import (
     DigestSubscription,
     Invitation,
@@ -36,6 +37,7 @@ from signatures.models import (
     Signature,
     SignatureCounter,
 )
+from signatures.reports import activity_chart
 from signatures.reports.overview import letter_overview
 from signatures.revisions import diff_lines
 
@@ -131,7 +133,8 @@ class LetterTranslationInline(admin.StackedInline):
 
 
 @admin.register(Letter)
-class LetterAdmin(admin.ModelAdmin):
+class LetterAdmin(LetterTeamAdmin):
+    letter_lookup = "pk"
     list_display = [
         "title",
         "status",
@@ -149,6 +152,7 @@ class LetterAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["title", "slug", "addressee", "summary", "body"]}),
         (_("Signing"), {"fields": ["status", "is_paused", "opens_at", "closes_at", "goal", "requires_moderation"]}),
+        (_("Moderation team"), {"fields": ["moderators"]}),
         (_("Email"), {"fields": ["sender_name", "notifies_signers_when_counted"]}),
         *TRUST_FIELDSETS,
     ]
@@ -156,6 +160,16 @@ class LetterAdmin(admin.ModelAdmin):
 
     change_form_template = "admin/signatures/letter/change_form.html"
     actions = ["pause_signing", "resume_signing", "launch_now"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Letter | None = None) -> list[str]:
+        # Who moderates what is the superusers' call: a team member could otherwise widen their own reach.
+        fields = list(super().get_readonly_fields(request, obj))
+        return fields if request.user.is_superuser else [*fields, "moderators"]
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any):
+        if db_field.name == "moderators":
+            kwargs["queryset"] = db_field.related_model.objects.filter(is_staff=True).order_by("username")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     @admin.display(description=_("public count"))
     def public_count(self, letter: Letter) -> int:
@@ -174,6 +188,7 @@ class LetterAdmin(admin.ModelAdmin):
             extra_context = {
                 **(extra_context or {}),
                 "overview": letter_overview(letter),
+                "activity": [activity_chart.per_day(letter), activity_chart.per_hour(letter)],
                 "queue_url": queue_url,
                 "held_url": f"{queue_url}&status=held",
                 "held_mail_url": f"{queue_url}&status=held_mail",
@@ -426,9 +441,9 @@ class LetterAdmin(admin.ModelAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(LetterTeamAdmin):
     list_display = ["label", "letter", "use_count", "max_uses", "expires_at", "revoked_at", "created_by", "created_at"]
-    list_filter = ["letter", ("revoked_at", admin.EmptyFieldListFilter)]
+    list_filter = [("letter", LetterTeamFilter), ("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["label"]
     fields = ["letter", "label", "max_uses", "expires_at", "link", "use_count", "revoked_at", "created_by"]
     readonly_fields = ["link", "use_count", "revoked_at", "created_by"]
@@ -458,11 +473,11 @@ class InvitationAdmin(admin.ModelAdmin):
 
 
 @admin.register(LetterVersion)
-class LetterVersionAdmin(admin.ModelAdmin):
+class LetterVersionAdmin(LetterTeamAdmin):
     """Published texts, read-only: a version is never edited or deleted once published."""
 
     list_display = ["letter", "number", "is_major", "change_note", "published_at", "published_by"]
-    list_filter = ["letter", "is_major"]
+    list_filter = [("letter", LetterTeamFilter), "is_major"]
     readonly_fields = [f.name for f in LetterVersion._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -14,12 +14,13 @@ from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.http import urlencode
@@ -31,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from signatures import services
 from signatures.admin.forms import InvalidationForm, ModerationActionForm, RejectForm, VerifyForm
 from signatures.admin.site import staff_member
+from signatures.admin.teams import LetterTeamAdmin, LetterTeamFilter
 from signatures.csv_export import stream_csv
 from signatures.models import (
     DigestSubscription,
@@ -47,7 +49,15 @@ from signatures.text import name_key, normalize_email
 
 # --- signatures: the moderation queue ----------------------------------------
 
-QUEUE, HELD, HELD_MAIL, ALL = "queue", "held", "held_mail", "all"
+QUEUE, HELD, MATCHES, HELD_MAIL, ALL = "queue", "held", "matches", "held_mail", "all"
+# Holds on the name (an impersonation risk) come before holds on volume.
+NAME_HOLDS = (Signature.HoldReason.WATCHLIST, Signature.HoldReason.MIXED_SCRIPT)
+# 0: a name that may impersonate someone, 1: other holds, 2: the rest.
+HOLD_RANK = Case(
+    When(hold_reason__in=NAME_HOLDS, then=Value(0)),
+    When(~Q(hold_reason=""), then=Value(1)),
+    default=Value(2),
+)
 IP_HASH = re.compile(r"[0-9a-f]{64}")
 EXPORT_COLUMNS = [
     ("letter__slug", _("letter")),
@@ -83,6 +93,7 @@ class StatusFilter(admin.SimpleListFilter):
         return [
             (QUEUE, _("Awaiting a decision")),
             (HELD, _("Held for review")),
+            (MATCHES, _("Possible impersonations")),
             (HELD_MAIL, _("Confirmation email held back")),
             (state.SUBMITTED, _("Awaiting email confirmation")),
             (state.APPROVED, state.APPROVED.label),
@@ -106,6 +117,8 @@ class StatusFilter(admin.SimpleListFilter):
             return queryset.filter(state=Signature.State.CONFIRMED)
         if value == HELD:
             return queryset.filter(state=Signature.State.CONFIRMED).exclude(hold_reason="")
+        if value == MATCHES:
+            return queryset.filter(state=Signature.State.CONFIRMED, hold_reason__in=NAME_HOLDS)
         if value == HELD_MAIL:
             # Attempts that tripped an abuse limit: nothing was sent until a moderator releases it.
             return queryset.filter(pk__in=OutgoingEmail.objects.held().values("signature_id"))
@@ -121,11 +134,13 @@ class ProfessionFilter(admin.SimpleListFilter):
     parameter_name = "profession"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        professions = Profession.objects.select_related("letter").order_by("letter__title", "position", "name")
+        professions = Profession.objects.filter(letter__in=Letter.objects.visible_to(request.user)).order_by(
+            "letter__title", "position", "name"
+        )
         letter_id = request.GET.get("letter__id__exact", "")
         if letter_id.isdigit():
             professions = professions.filter(letter_id=letter_id)
-        elif Letter.objects.count() > 1:
+        elif Letter.objects.visible_to(request.user).count() > 1:
             return []  # hidden until a letter is chosen: a long mixed list helps no one
         return [(str(p.pk), p.name) for p in professions]
 
@@ -155,7 +170,7 @@ class CappedCountPaginator(Paginator):
 
 
 @admin.register(Signature)
-class SignatureAdmin(admin.ModelAdmin):
+class SignatureAdmin(LetterTeamAdmin):
     list_display = [
         "full_name",
         "letter",
@@ -173,7 +188,7 @@ class SignatureAdmin(admin.ModelAdmin):
     list_display_links = ["full_name"]
     list_filter = [
         StatusFilter,
-        "letter",
+        ("letter", LetterTeamFilter),
         ProfessionFilter,
         "hold_reason",
         "is_verified",
@@ -188,7 +203,7 @@ class SignatureAdmin(admin.ModelAdmin):
     search_help_text = _(
         "Part of a name or affiliation; an email address (or its beginning); @domain; or a 64-character IP hash."
     )
-    list_select_related = ["letter", "profession"]
+    list_select_related = ["letter", "profession", "held_for_entry"]
     list_per_page = 100
     list_max_show_all = 500
     show_full_result_count = False
@@ -198,6 +213,7 @@ class SignatureAdmin(admin.ModelAdmin):
     action_form = ModerationActionForm
     actions = [
         "approve",
+        "verify_approve_and_mark_notable",
         "reject",
         "reject_as_fraud",
         "mark_verified",
@@ -230,7 +246,8 @@ class SignatureAdmin(admin.ModelAdmin):
             {
                 "fields": [
                     "state",
-                    "hold_reason",
+                    "hold_badge",
+                    "matched_entry",
                     "is_verified",
                     "verification_method",
                     "is_notable",
@@ -269,7 +286,8 @@ class SignatureAdmin(admin.ModelAdmin):
         "wants_listing",
         "language",
         "state",
-        "hold_reason",
+        "hold_badge",
+        "matched_entry",
         "is_verified",
         "verification_method",
         "is_notable",
@@ -306,9 +324,11 @@ class SignatureAdmin(admin.ModelAdmin):
 
     # --- the list ------------------------------------------------------------
 
-    def get_ordering(self, request: HttpRequest) -> list[str]:
-        if request.GET.get(StatusFilter.parameter_name, QUEUE) in (QUEUE, HELD):
-            return ["confirmed_at", "id"]  # oldest first
+    def get_ordering(self, request: HttpRequest) -> list[Any]:
+        if request.GET.get(StatusFilter.parameter_name, QUEUE) in (QUEUE, HELD, MATCHES):
+            # Possible impersonations first, then other holds, each oldest first. The
+            # backlog of confirmed signatures is small, so sorting it costs little.
+            return [HOLD_RANK.asc(), "confirmed_at", "id"]
         return ["-created_at", "-id"]
 
     def get_search_results(
@@ -344,7 +364,44 @@ class SignatureAdmin(admin.ModelAdmin):
     def comment_excerpt(self, signature: Signature) -> str:
         if not signature.comment:
             return ""
-        return format_html('<span title="{}">{}</span>', signature.comment, Truncator(signature.comment).chars(80))
+        return format_html('<span title="{}">{}</span>', signature.comment, Truncator(signature.comment).chars(60))
+
+    @admin.display(description=_("held because"), ordering="hold_reason")
+    def hold_badge(self, signature: Signature) -> str:
+        """The hold as a badge a moderator cannot miss, with the match in words."""
+        if not signature.hold_reason:
+            return ""
+        kind = "watchlist" if signature.hold_reason in NAME_HOLDS else "volume"
+        return format_html(
+            '<span class="hold-badge hold-{}">{}</span>{}',
+            kind,
+            signature.get_hold_reason_display(),
+            format_html('<span class="hold-detail">{}</span>', signature.hold_detail) if signature.hold_detail else "",
+        )
+
+    @admin.display(description=_("matched watchlist entry"))
+    def matched_entry(self, signature: Signature) -> str:
+        entry = signature.held_for_entry
+        if entry is None:
+            return "-"
+        url = reverse("admin:signatures_watchlistentry_change", args=[entry.pk])
+        how = entry.verification_note or gettext("No verification note.")
+        return format_html('<a href="{}">{}</a><p class="verification-note">{}</p>', url, entry.name, how)
+
+    @admin.display(description=_("letter"), ordering="letter__title")
+    def letter_short(self, signature: Signature) -> str:
+        return format_html(
+            '<span title="{}">{}</span>', signature.letter.title, Truncator(signature.letter.title).chars(24)
+        )
+
+    @admin.display(description=_("confirmed"), ordering="confirmed_at")
+    def confirmed_short(self, signature: Signature) -> str:
+        if signature.confirmed_at is None:
+            return ""
+        moment = timezone.localtime(signature.confirmed_at)
+        return format_html(
+            '<time datetime="{}">{}</time>', moment.isoformat(timespec="seconds"), date_format(moment, "j M H:i")
+        )
 
     @admin.display(description=_("marks"))
     def marks(self, signature: Signature) -> str:
@@ -360,30 +417,40 @@ class SignatureAdmin(admin.ModelAdmin):
         # when several are shown, the state only outside the queue.
         columns = [
             "full_name",
+            "hold_badge",
             "signer_details",
-            "location",
-            "comment_excerpt",
             "email_domain",
-            "hold_reason",
+            "comment_excerpt",
             "marks",
-            "confirmed_at",
+            "confirmed_short",
         ]
         if not request.GET.get("letter__id__exact"):
-            columns.insert(1, "letter")
+            columns.insert(2, "letter_short")
         if request.GET.get(StatusFilter.parameter_name, QUEUE) not in (QUEUE, HELD):
             columns.insert(-1, "state")
         return columns
 
-    @admin.display(description=_("profession, title, affiliation"))
+    @admin.display(description=_("profession, affiliation, place"))
     def signer_details(self, signature: Signature) -> str:
-        parts = [signature.profession.name if signature.profession else "", signature.title, signature.affiliation]
+        parts = [
+            signature.profession.name if signature.profession else "",
+            signature.title,
+            signature.affiliation,
+            signature.location,
+        ]
         return " · ".join(part for part in parts if part)
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
-        titles = {QUEUE: gettext("Moderation queue: awaiting a decision"), HELD: gettext("Held for review")}
+        titles = {
+            QUEUE: gettext("Moderation queue: awaiting a decision"),
+            HELD: gettext("Held for review"),
+            MATCHES: gettext("Possible impersonations"),
+        }
         status = request.GET.get(StatusFilter.parameter_name, QUEUE)
         extra_context = {
             "title": titles.get(status, gettext("Signatures")),
+            # The queue is a workspace: the site's sidebar would leave its table half the screen.
+            "is_nav_sidebar_enabled": False,
             **(extra_context or {}),
             "can_export": self.has_export_permission(request),
             "can_invalidate": self.has_moderate_permission(request),
@@ -521,6 +588,40 @@ class SignatureAdmin(admin.ModelAdmin):
         )
         return None
 
+    @admin.action(description=_("Verify, approve and mark notable…"), permissions=["moderate"])
+    def verify_approve_and_mark_notable(
+        self, request: HttpRequest, queryset: QuerySet[Signature]
+    ) -> TemplateResponse | None:
+        """A real notable person in one go: asks how they were verified, then does all three."""
+        form = VerifyForm(request.POST if "post" in request.POST else None)
+        if not form.is_valid():
+            return self._confirm_page(
+                request,
+                queryset,
+                action="verify_approve_and_mark_notable",
+                title=gettext("Verify, approve and mark these signatures notable?"),
+                form=form,
+                submit_label=gettext("Yes, verified: approve and mark notable"),
+            )
+        method = form.cleaned_data["method"]
+        ids = list(queryset.values_list("pk", flat=True))
+        started = timezone.now()
+        count = services.verify_approve_and_mark_notable(
+            signature_ids=ids, moderator=staff_member(request), method=method
+        )
+        label = Signature.VerificationMethod(method).label
+        self._record(request, started, ids, gettext("Verified (%s), approved and marked notable.") % label)
+        self.message_user(
+            request,
+            ngettext(
+                "%d signature verified, approved and marked notable.",
+                "%d signatures verified, approved and marked notable.",
+                count,
+            )
+            % count,
+        )
+        return None
+
     @admin.action(description=_("Mark selected as notable"), permissions=["moderate"])
     def mark_notable(self, request: HttpRequest, queryset: QuerySet[Signature]) -> None:
         ids = list(queryset.values_list("pk", flat=True))
@@ -584,12 +685,16 @@ class SignatureAdmin(admin.ModelAdmin):
             form = InvalidationForm(request.POST)
         else:
             form = InvalidationForm(initial=request.GET.dict())
+        # Only the letters of the moderator's team can be chosen (a posted id of another is invalid).
+        form.fields["letter"].queryset = Letter.objects.visible_to(request.user).order_by("title")  # type: ignore[attr-defined]
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": gettext("Invalidate signatures in bulk"),
             "form": form,
-            "runs": InvalidationRun.objects.select_related("letter", "ran_by")[:10],
+            "runs": InvalidationRun.objects.filter(letter__in=Letter.objects.visible_to(request.user)).select_related(
+                "letter", "ran_by"
+            )[:10],
         }
         if request.method == "POST" and form.is_valid():
             criteria = form.criteria()
@@ -641,14 +746,42 @@ class SignatureAdmin(admin.ModelAdmin):
 
 @admin.register(WatchlistEntry)
 class WatchlistEntryAdmin(admin.ModelAdmin):
-    list_display = ["name", "note", "created_at"]
-    search_fields = ["name"]
+    list_display = ["name", "aliases_shown", "note", "verification_note", "held_count", "created_at"]
+    search_fields = ["name", "aliases"]
+    fields = ["name", "aliases", "note", "verification_note"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[WatchlistEntry]:
+        return super().get_queryset(request).annotate(held=Count("held_signatures"))
+
+    @admin.display(description=_("aliases"))
+    def aliases_shown(self, entry: WatchlistEntry) -> str:
+        return ", ".join(entry.alias_list())
+
+    @admin.display(description=_("signatures held"), ordering="held")
+    def held_count(self, entry: WatchlistEntry) -> int:
+        # Annotated by get_queryset.
+        return entry.held  # type: ignore[attr-defined]
+
+    def save_model(self, request: HttpRequest, obj: WatchlistEntry, form: forms.Form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # A new name or alias may already be on a public list: re-read every
+        # letter's confirmed and approved signatures against it now.
+        held = services.recheck_watchlist(entry=obj)
+        if held:
+            message = ngettext(
+                "%d signature held for review as a possible match.",
+                "%d signatures held for review as possible matches.",
+                held,
+            )
+            self.message_user(request, message % held, messages.WARNING)
+        else:
+            self.message_user(request, gettext("No signature matches this entry."))
 
 
 @admin.register(SignatureCounter)
-class SignatureCounterAdmin(admin.ModelAdmin):
+class SignatureCounterAdmin(LetterTeamAdmin):
     list_display = ["letter", "key", "value"]
-    list_filter = ["letter"]
+    list_filter = [("letter", LetterTeamFilter)]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -661,7 +794,7 @@ class SignatureCounterAdmin(admin.ModelAdmin):
 
 
 @admin.register(SurgeFlag)
-class SurgeFlagAdmin(admin.ModelAdmin):
+class SurgeFlagAdmin(LetterTeamAdmin):
     list_display = [
         "letter",
         "kind",
@@ -673,7 +806,7 @@ class SurgeFlagAdmin(admin.ModelAdmin):
         "reviewed_by",
         "look_closer",
     ]
-    list_filter = [("reviewed_at", admin.EmptyFieldListFilter), "kind", "letter"]
+    list_filter = [("reviewed_at", admin.EmptyFieldListFilter), "kind", ("letter", LetterTeamFilter)]
     list_select_related = ["letter", "reviewed_by"]
     actions = ["mark_reviewed"]
 
@@ -719,11 +852,11 @@ class SurgeFlagAdmin(admin.ModelAdmin):
 
 
 @admin.register(InvalidationRun)
-class InvalidationRunAdmin(admin.ModelAdmin):
+class InvalidationRunAdmin(LetterTeamAdmin):
     """The record of bulk invalidations: read-only."""
 
     list_display = ["ran_at", "letter", "criteria", "previewed_count", "signature_count", "public_count", "ran_by"]
-    list_filter = ["letter"]
+    list_filter = [("letter", LetterTeamFilter)]
     list_select_related = ["letter", "ran_by"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from signatures import services
+from signatures.admin.teams import LetterTeamAdmin
 from signatures.models import OutgoingEmail, SuppressedAddress
 
 # Everything about an email is shown, and none of it can be edited.
@@ -33,8 +34,10 @@ SHOWN_FIELDS = (
 
 
 @admin.register(OutgoingEmail)
-class OutgoingEmailAdmin(admin.ModelAdmin):
+class OutgoingEmailAdmin(LetterTeamAdmin):
     """Emails to signers as the worker sees them; failed ones can be queued again."""
+
+    letter_lookup = "signature__letter"
 
     list_display = ["kind", "status", "attempts", "created_at", "next_attempt_at", "sent_at", "short_error"]
     list_filter = ["status", "kind"]

@@ -63,6 +63,20 @@ class UndersignedAdminSite(AdminSite):
     login_form = StaffLoginForm
     login_template = "otp/admin111/login.html"
 
+    # Third-party apps by what they do for organizers, not by their package names.
+    APP_NAMES = {
+        "axes": _("Sign-in protection"),
+        "otp_totp": _("Two-factor devices"),
+        "django_otp": _("Two-factor devices"),
+        "django_tasks_database": _("Background tasks"),
+    }
+
+    def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict[str, Any]]:
+        app_list = super().get_app_list(request, app_label)
+        for app in app_list:
+            app["name"] = self.APP_NAMES.get(app["app_label"], app["name"])
+        return app_list
+
     def has_permission(self, request: HttpRequest) -> bool:
         if not super().has_permission(request):
             return False

@@ -1,7 +1,8 @@
 """
 What organizers change rarely but every sign attempt reads: the allowed
 networks and domains, the blocked addresses and domains, the privacy notice
-in force, a letter's professions and its current published version. Kept in
+in force, the watchlist, a letter's professions and its current published
+version. Kept in
 each process for `SIGNATURES_ORGANIZER_DATA_SECONDS`, so a viral hour does
 not ask the database the same questions for every signature.
 
@@ -34,6 +35,7 @@ from signatures.models import (
     LetterVersion,
     PrivacyNotice,
     Profession,
+    WatchlistEntry,
 )
 
 if TYPE_CHECKING:
@@ -122,6 +124,15 @@ def is_blocked_address(email_normalized: str) -> bool:
     return email_normalized in kept
 
 
+def watchlist() -> list[tuple[int, str, tuple[str, ...]]]:
+    """Every watchlist entry as the matcher takes it: (id, name, aliases). A small table, read whole."""
+
+    def load() -> list[tuple[int, str, tuple[str, ...]]]:
+        return [(entry.pk, entry.name, tuple(entry.alias_list())) for entry in WatchlistEntry.objects.order_by("pk")]
+
+    return _kept_or_load("watchlist", load)
+
+
 def privacy_notice_version() -> str | None:
     """The version of the privacy notice in force, or None when organizers wrote none."""
 
@@ -168,6 +179,7 @@ def connect_signals() -> None:
         LetterVersion,
         PrivacyNotice,
         Profession,
+        WatchlistEntry,
     ):
         post_save.connect(forget, sender=model, dispatch_uid=f"organizer_data.save.{model.__name__}")
         post_delete.connect(forget, sender=model, dispatch_uid=f"organizer_data.delete.{model.__name__}")

@@ -24,12 +24,14 @@ from .moderation import (
     invalidate_signatures,
     mark_notable,
     mark_verified,
+    recheck_watchlist,
     reject_signatures,
     release_held_emails,
     retry_failed_emails,
     review_surge_flags,
     set_digest_subscription,
     signatures_to_invalidate,
+    verify_approve_and_mark_notable,
 )
 from .privacy import (
     ERASED_ON_WITHDRAWAL,
@@ -87,6 +89,7 @@ __all__ = [
     "publish_letter_version",
     "purge_expired_signatures",
     "reaffirm_signature",
+    "recheck_watchlist",
     "record_caught_submission",
     "record_letter_delivery",
     "recount_letter",
@@ -108,5 +111,6 @@ __all__ = [
     "suppress_address",
     "unsubscribe_from_updates",
     "update_recipients",
+    "verify_approve_and_mark_notable",
     "withdraw_signature",
 ]

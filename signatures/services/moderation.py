@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from signatures import emails, outbox, text
 from signatures.abuse import mail_budget
+from signatures.abuse.lists import NameHold, name_hold
 from signatures.models import (
     DigestSubscription,
     InvalidationRun,
@@ -22,6 +23,7 @@ from signatures.models import (
     OutgoingEmail,
     Signature,
     SurgeFlag,
+    WatchlistEntry,
 )
 from signatures.services import counting
 
@@ -121,6 +123,100 @@ def mark_verified(
 def mark_notable(*, signature_ids: Iterable[int], moderator: User | None, is_notable: bool = True) -> int:
     """Show signatures first on the public list (or stop doing so)."""
     return _set_flag(signature_ids, moderator, is_notable=is_notable)
+
+
+@transaction.atomic
+def verify_approve_and_mark_notable(*, signature_ids: Iterable[int], moderator: User | None, method: str) -> int:
+    """A real notable person, checked: verified (how), approved if still awaiting a decision, shown first."""
+    ids = list(signature_ids)
+    approve_signatures(signature_ids=ids, moderator=moderator)
+    # Rejected and withdrawn signatures stay as they are: no notable mark off the list.
+    approved = Signature.objects.filter(pk__in=ids, state=State.APPROVED).values_list("pk", flat=True)
+    return _set_flag(approved, moderator, is_verified=True, verification_method=method, is_notable=True)
+
+
+# Signatures re-read per transaction when the watchlist changes: a million
+# listed signatures are held in short transactions, not one long one.
+RECHECK_BATCH = 1000
+# Digits, and anything outside printable ASCII and the accented Latin letters
+# (U+00A0-U+024F): look-alike letters of other scripts, full-width and
+# mathematical letters, invisible characters. Accented Latin letters need no
+# pass of their own: the name key folds them, so the word prefilter sees them.
+DISGUISED_NAME = "[^ -~\u00a0-\u024f]|[0-9]"
+
+
+def recheck_candidates(entry: WatchlistEntry) -> Q:
+    """
+    A cheap SQL prefilter before the matcher: names that share a word with
+    the entry (or an alias), or that carry digits or non-ASCII characters.
+    What it lets through is then read by the matcher; a disguise that
+    changes every word using plain ASCII letters only ('Rneryl Streeep') is
+    the one kind it misses, and confirmation still catches those.
+    """
+    words = {
+        word for written in (entry.name, *entry.alias_list()) for word in re.findall(r"\w+", text.name_key(written))
+    }
+    long_words = {word for word in words if len(word) >= 3} or words
+    query = Q(full_name__regex=DISGUISED_NAME)
+    for word in sorted(long_words):
+        query |= Q(name_key__contains=word)
+    return query
+
+
+def recheck_watchlist(*, entry: WatchlistEntry) -> int:
+    """
+    After a watchlist entry is added or changed: hold every confirmed or
+    approved signature, on every letter, whose name could be read as it.
+    A listed one goes back to confirmed-and-held: off the public list and
+    the count until a moderator decides. Verified signatures are left alone
+    (a person already checked them). Returns how many were held.
+
+    Not one transaction: batches by primary key, each in its own, so
+    re-reading a million signatures never holds locks for minutes.
+    """
+    entries = [(entry.pk, entry.name, tuple(entry.alias_list()))]
+    candidates = (
+        Signature.objects.filter(state__in=[State.CONFIRMED, State.APPROVED], is_verified=False)
+        .exclude(state=State.CONFIRMED, hold_reason=Signature.HoldReason.WATCHLIST)
+        .filter(recheck_candidates(entry))
+        .order_by("pk")
+    )
+    held = 0
+    last_pk = 0
+    while True:
+        batch = list(candidates.filter(pk__gt=last_pk).values_list("pk", "full_name")[:RECHECK_BATCH])
+        if not batch:
+            return held
+        last_pk = batch[-1][0]
+        holds = {}
+        for pk, full_name in batch:
+            hold = name_hold(full_name, entries)
+            if hold is not None and hold.reason == Signature.HoldReason.WATCHLIST:
+                holds[pk] = hold
+        if holds:
+            held += hold_for_watchlist(holds=holds)
+
+
+@transaction.atomic
+def hold_for_watchlist(*, holds: dict[int, NameHold]) -> int:
+    """Hold these signatures ({id: NameHold}) for review, moving their counters in the same transaction."""
+    changes = counting.CounterChanges()
+    held = 0
+    for signature in lock_in_id_order(holds):
+        if signature.state not in (State.CONFIRMED, State.APPROVED) or signature.is_verified:
+            continue  # decided or withdrawn since it was read
+        keys_before = signature.counter_keys()
+        hold = holds[signature.pk]
+        signature.state = State.CONFIRMED
+        signature.approved_at = None
+        signature.hold_reason = hold.reason
+        signature.hold_detail = hold.detail
+        signature.held_for_entry_id = hold.entry_id
+        signature.save(update_fields=["state", "approved_at", "hold_reason", "hold_detail", "held_for_entry"])
+        changes.moved(signature, keys_before)
+        held += 1
+    changes.apply()
+    return held
 
 
 class InvalidationCriteriaMissing(ValueError):

@@ -14,14 +14,13 @@ from django.utils import timezone
 
 from signatures import emails
 from signatures.abuse import limits
-from signatures.abuse.lists import blocklist_reason
+from signatures.abuse.lists import blocklist_reason, name_hold
 from signatures.models import (
     CaughtSubmission,
     Invitation,
     Letter,
     Profession,
     Signature,
-    WatchlistEntry,
 )
 from signatures.services import counting
 from signatures.services.letters import ensure_letter_version
@@ -230,10 +229,6 @@ def find_signature_for_token(token: str, purpose: Purpose) -> Signature | None:
     return signature
 
 
-def _watchlist_hit(signature: Signature) -> bool:
-    return WatchlistEntry.objects.filter(name_key=signature.name_key).exists()
-
-
 @transaction.atomic
 def confirm_signature(*, token: str) -> Signature | None:
     """Confirm by emailed link (POST only), once; auto-approve unless the letter moderates or it is held."""
@@ -251,8 +246,14 @@ def confirm_signature(*, token: str) -> Signature | None:
     now = timezone.now()
     signature.state = State.CONFIRMED
     signature.confirmed_at = now
-    if _watchlist_hit(signature):
-        signature.hold_reason = Signature.HoldReason.WATCHLIST
+    # Checked at confirmation, on every letter (moderated or not, founding
+    # invitations too): a look-alike of a watchlist name would otherwise be
+    # listed at once, under a name a reader trusts.
+    hold = name_hold(signature.full_name)
+    if hold is not None:
+        signature.hold_reason = hold.reason
+        signature.hold_detail = hold.detail
+        signature.held_for_entry_id = hold.entry_id
     if not signature.letter.requires_moderation and not signature.hold_reason:
         signature.state = State.APPROVED
         signature.approved_at = now
