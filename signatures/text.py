@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from urllib.parse import urlsplit
 
 import markdown
 import nh3
@@ -89,3 +90,40 @@ def normalize_email(email: str) -> str:
     """
     value = unicodedata.normalize("NFC", email or "").strip().lower()
     return unicodedata.normalize("NFC", value)
+
+
+def parse_embed_origins(value: str, *, allow_loopback_http: bool) -> list[str]:
+    """
+    The origins listed one per line, as a browser writes them in CSP
+    (`https://host[:port]`, lowercase, no path), or ValueError naming the bad
+    line. Plain http is only for a loopback address, and only when allowed
+    (development and tests): a partner page over http could be swapped by
+    anyone on its network.
+    """
+    origins: list[str] = []
+    for raw_line in (value or "").splitlines():
+        line = raw_line.strip()
+        if not line:
+            continue
+        parts = urlsplit(line)
+        try:
+            port = parts.port
+        except ValueError:
+            raise ValueError(line) from None
+        host = parts.hostname or ""
+        is_loopback = re.fullmatch(r"127(\.\d{1,3}){3}", host) is not None
+        if (
+            not host
+            or parts.path not in ("", "/")
+            or parts.query
+            or parts.fragment
+            or parts.username
+            or parts.password
+            or not re.fullmatch(r"[a-z0-9.-]+", host)
+            or not (parts.scheme == "https" or (parts.scheme == "http" and is_loopback and allow_loopback_http))
+        ):
+            raise ValueError(line)
+        origin = f"{parts.scheme}://{host}" + (f":{port}" if port else "")
+        if origin not in origins:
+            origins.append(origin)
+    return origins

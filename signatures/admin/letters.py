@@ -150,9 +150,16 @@ class LetterAdmin(admin.ModelAdmin):
         (None, {"fields": ["title", "slug", "addressee", "summary", "body"]}),
         (_("Signing"), {"fields": ["status", "is_paused", "opens_at", "closes_at", "goal", "requires_moderation"]}),
         (_("Email"), {"fields": ["sender_name"]}),
+        (_("Sharing"), {"fields": ["embed_origins", "embed_snippet"]}),
         *TRUST_FIELDSETS,
     ]
-    readonly_fields = ["founding_summary", "version_summary", "transparency_link", "delivery_summary"]
+    readonly_fields = [
+        "founding_summary",
+        "version_summary",
+        "transparency_link",
+        "delivery_summary",
+        "embed_snippet",
+    ]
 
     change_form_template = "admin/signatures/letter/change_form.html"
     actions = ["pause_signing", "resume_signing", "launch_now"]
@@ -292,6 +299,19 @@ class LetterAdmin(admin.ModelAdmin):
             gettext("How we verify and the moderation ledger"),
             reverse("signatures:letter_versions", args=[letter.slug]),
             gettext("Changes since publication"),
+        )
+
+    @admin.display(description=_("code for partner sites"))
+    def embed_snippet(self, letter: Letter) -> str:
+        if not letter.pk:
+            return "-"
+        url = links.absolute_url(reverse("signatures:embed", args=[letter.slug]))
+        return format_html(
+            '<code>{}</code><br>{} · <a href="{}">{}</a>',
+            f'<iframe src="{url}" title="{letter.title}" width="360" height="300" style="border:0"></iframe>',
+            gettext("Only the sites listed above can show it."),
+            reverse("signatures:flyer", args=[letter.slug]),
+            gettext("Printable flyer"),
         )
 
     @admin.display(description=_("delivery document"))
