@@ -111,6 +111,8 @@ def _optional_pages(letter: Letter) -> list[Page]:
     wanted = [
         ("privacy", "signatures:privacy", {}),
         ("withdraw", "signatures:withdraw_request", {"slug": letter.slug}),
+        ("embed", "signatures:embed", {"slug": letter.slug}),
+        ("flyer", "signatures:flyer", {"slug": letter.slug}),
     ]
     pages = []
     for name, url_name, kwargs in wanted:

@@ -24,7 +24,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from signatures import links, services
-from signatures.admin.forms import PublishRevisionForm
+from signatures.admin.forms import ProfessionForm, PublishRevisionForm
 from signatures.models import (
     DigestSubscription,
     Invitation,
@@ -37,6 +37,7 @@ from signatures.models import (
 )
 from signatures.reports.overview import letter_overview
 from signatures.revisions import diff_lines
+from signatures.text import repeats_title
 
 State = Signature.State
 
@@ -118,6 +119,7 @@ TRUST_FIELDSETS = [
 
 class ProfessionInline(admin.TabularInline):
     model = Profession
+    form = ProfessionForm
     extra = 3
     fields = ["name", "position"]
 
@@ -337,6 +339,15 @@ class LetterAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Letter, form: forms.ModelForm, change: bool) -> None:
         super().save_model(request, obj, form, change)
+        if repeats_title(obj.body, obj.title):
+            # The page shows the title as its heading already: readers would see it twice.
+            messages.warning(
+                request,
+                gettext(
+                    "The body starts with a heading that repeats the title, so readers see the title twice. "
+                    "Remove the first line of the body unless you want that."
+                ),
+            )
         if obj.status in (Letter.Status.FOUNDING, Letter.Status.OPEN):
             # Signers must always see, and sign, a published version.
             services.ensure_letter_version(letter=obj)
@@ -346,6 +357,18 @@ class LetterAdmin(admin.ModelAdmin):
             )
 
     def save_formset(self, request: HttpRequest, form: forms.ModelForm, formset: Any, change: bool) -> None:
+        if formset.model is Profession:
+            # Rows left without a position follow the ones before them, in the order typed.
+            position = 0
+            for inline_form in formset.forms:
+                if not inline_form.has_changed() and not inline_form.instance.pk:
+                    continue
+                given = inline_form.cleaned_data.get("position")
+                if given is None:
+                    inline_form.instance.position = position
+                else:
+                    position = given
+                position += 1
         if formset.model is not Invitation:
             super().save_formset(request, form, formset, change)
             return

@@ -22,10 +22,12 @@ from signatures.abuse.limits import limit_per_ip
 from signatures.caching.http import public_cache
 from signatures.caching.pages import shared_public_page
 from signatures.models import Letter, Profession, Signature, SignatureCounter
-from signatures.pagination import Cursor, keyset_page
+from signatures.pagination import Cursor, NameCursor, alphabetical_page, keyset_page
 from signatures.text import name_key
 
 MAX_QUERY_LENGTH = 120
+# ?order=name lists from A to Z by folded name; without it, the public order (notable first, then newest).
+ORDER_BY_NAME = "name"
 
 
 def _profession_filter(professions: list[Profession], value: str | None) -> Profession | None:
@@ -47,46 +49,55 @@ def _url(**params: str | int | None) -> str:
 def signatories(request: HttpRequest, slug: str) -> HttpResponse:
     # In the visitor's language when the organizers translated it, read with the letter.
     language = translation.get_language()
-    letter = get_object_or_404(Letter.objects.public().with_translation(language), slug=slug).translated(language)
-    professions = list(letter.professions.all())
-    counters = SignatureCounter.values_for(letter)
-    letter.public_count = counters.get(SignatureCounter.PUBLIC, 0)
+    original = get_object_or_404(Letter.objects.public().with_translation(language), slug=slug)
+    # Queries go through the letter itself; the page shows its translation.
+    letter = original.translated(language)
+    professions = list(original.professions.all())
+    counters = SignatureCounter.values_for(original)
+    original.public_count = letter.public_count = counters.get(SignatureCounter.PUBLIC, 0)
 
     query = (request.GET.get("q") or "").strip()[:MAX_QUERY_LENGTH]
     search_key = name_key(query)
     profession = _profession_filter(professions, request.GET.get("profession"))
 
-    rows = Signature.objects.listed().filter(letter=letter).select_related("profession")
+    order = ORDER_BY_NAME if request.GET.get("order") == ORDER_BY_NAME else None
+    rows = Signature.objects.listed().filter(letter=original).select_related("profession")
     if profession is not None:
         rows = rows.filter(profession=profession)
     if search_key:
         # name_key is stored lowercase without accents, so "lopez" finds "López";
         # on PostgreSQL a trigram index answers the LIKE.
         rows = rows.filter(name_key__contains=search_key)
-    page = keyset_page(
-        rows,
-        after=Cursor.decode(request.GET.get("after")),
-        before=Cursor.decode(request.GET.get("before")),
-        size=settings.SIGNATURES_PAGE_SIZE,
-    )
+    size = settings.SIGNATURES_PAGE_SIZE
+    after, before = request.GET.get("after"), request.GET.get("before")
+    if order == ORDER_BY_NAME:
+        page = alphabetical_page(rows, after=NameCursor.decode(after), before=NameCursor.decode(before), size=size)
+    else:
+        page = keyset_page(rows, after=Cursor.decode(after), before=Cursor.decode(before), size=size)
 
-    filters = {"q": query, "profession": profession.pk if profession else None}
+    filters = {"q": query, "profession": profession.pk if profession else None, "order": order}
+    counted = [(p, counters.get(SignatureCounter.profession_key(p.pk), 0)) for p in professions]
     context = {
         "letter": letter,
         "page": page,
         "query": query,
         "profession": profession,
         "listed_count": counters.get(SignatureCounter.LISTED, 0),
+        # A filter that would show nobody is noise ("Other (0)"), unless it is the one chosen.
         "profession_counts": [
             {
                 "profession": p,
-                "count": counters.get(SignatureCounter.profession_key(p.pk), 0),
-                "url": _url(q=query, profession=p.pk),
+                "count": count,
+                "url": _url(q=query, profession=p.pk, order=order),
                 "is_current": p == profession,
             }
-            for p in professions
+            for p, count in counted
+            if count or p == profession
         ],
-        "all_professions_url": _url(q=query),
+        "all_professions_url": _url(q=query, order=order),
+        "order": order,
+        "newest_order_url": _url(q=query, profession=profession.pk if profession else None),
+        "name_order_url": _url(q=query, profession=profession.pk if profession else None, order=ORDER_BY_NAME),
         "first_url": _url(**filters),
         "next_url": _url(**filters, after=page.next_cursor) if page.next_cursor else None,
         "previous_url": _url(**filters, before=page.previous_cursor) if page.previous_cursor else None,

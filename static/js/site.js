@@ -132,6 +132,14 @@
     });
   }
 
+  function openFiltersOnWideScreens() {
+    // Folded on phones so the first names are on the first screen; a wide screen has room for them open.
+    if (!window.matchMedia || !window.matchMedia("(min-width: 48rem)").matches) return;
+    Array.prototype.forEach.call(document.querySelectorAll("details.profession-filter"), function (details) {
+      details.open = true;
+    });
+  }
+
   function refreshCount() {
     var block = document.querySelector("[data-count-url]");
     if (!block || !window.fetch) return;
@@ -178,6 +186,7 @@
     enhanceCopyButtons();
     enhanceShareButtons();
     enhancePrintButtons();
+    openFiltersOnWideScreens();
     refreshCount();
   });
 })();

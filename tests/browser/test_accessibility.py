@@ -17,7 +17,7 @@ from tests.pages import public_pages, seed_demo_letter
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 axe = Axe()
-DARK_DESKTOP_PAGES = {"letter", "letter-form-errors", "confirm", "signatories"}
+DARK_DESKTOP_PAGES = {"letter", "letter-form-errors", "confirm", "signatories", "embed", "flyer"}
 
 
 class AccessibilityTests(BrowserTestCase):
