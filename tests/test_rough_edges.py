@@ -6,11 +6,14 @@ phone-width check is in tests/browser/test_rough_edges_browser.py.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.test import TestCase, override_settings
 from django.urls import reverse
 
+from signatures import services
 from signatures.models import Profession, Signature
 from signatures.tokens import Purpose, make_token
 from tests.factories import make_letter, make_signature, make_staff, sign_data
@@ -171,3 +174,87 @@ class WithdrawalDropsKeptPagesTests(TestCase):
             self.client.post(path)
         with self.assertNumQueries(0):
             self.client.get(other_list)
+
+
+class ReadableVersionDiffTests(TestCase):
+    def test_the_diff_shows_added_and_removed_paragraphs_as_the_letter_shows_them(self):
+        letter = make_letter(body="We ask you to **act**.\n\nUphold copyright.")
+        services.ensure_letter_version(letter=letter)
+        letter.body = "We ask you to **act now**.\n\nUphold copyright."
+        letter.save()
+        services.publish_letter_version(letter=letter, is_major=False, note="Sharper")
+        page = self.client.get(reverse("signatures:letter_version", kwargs={"slug": letter.slug, "number": 2}))
+        self.assertContains(page, "<del><p>We ask you to <strong>act</strong>.</p></del>", html=True)
+        self.assertContains(page, "<ins><p>We ask you to <strong>act now</strong>.</p></ins>", html=True)
+        self.assertContains(page, '<p class="diff-label">Removed</p>', html=True)
+        self.assertContains(page, '<p class="diff-label">Added</p>', html=True)
+        diff = page.content.decode().split('class="diff diff-readable"')[1].split("</section>")[0]
+        assert "**" not in diff
+        assert "\n+" not in diff
+        self.assertContains(page, '<span class="badge">current</span>', html=True)
+
+
+class WithdrawalLooksDifferentFromSigningTests(TestCase):
+    def test_the_request_form_is_styled_and_its_button_is_not_the_signing_one(self):
+        letter = make_letter()
+        page = self.client.get(reverse("signatures:withdraw_request", kwargs={"slug": letter.slug}))
+        self.assertContains(page, '<form method="post" class="step-form" novalidate>')
+        self.assertContains(page, 'class="button button-primary button-secondary"')
+
+    def test_the_withdraw_button_uses_the_danger_style(self):
+        letter = make_letter()
+        signature = make_signature(letter, Signature.State.APPROVED)
+        path = reverse("signatures:withdraw", kwargs={"token": make_token(signature, Purpose.WITHDRAW)})
+        self.assertContains(self.client.get(path), 'class="button button-primary button-danger"')
+
+
+class BadgeAndDatesInTheReadersLanguageTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.letter = make_letter(goal=10000)
+        make_signature(cls.letter, Signature.State.APPROVED)
+
+    def badge(self, language: str):
+        return self.client.get(
+            reverse("signatures:badge", kwargs={"slug": self.letter.slug}), headers={"accept-language": language}
+        )
+
+    def test_the_badge_groups_the_goals_digits_as_the_readers_language_does(self):
+        self.assertContains(self.badge("en"), "0% of a goal of 10,000")
+        self.assertNotContains(self.badge("en"), "10000")
+        self.assertContains(self.badge("fr"), "10\xa0000")
+
+    def test_the_badge_follows_the_readers_colour_scheme(self):
+        self.assertContains(self.badge("en"), "color-scheme: light dark")
+        self.assertContains(self.badge("en"), "light-dark(")
+        svg = self.client.get(reverse("signatures:badge_svg", kwargs={"slug": self.letter.slug}))
+        self.assertContains(svg, "prefers-color-scheme: dark")
+
+    def test_dates_read_in_the_readers_language(self):
+        self.letter.opens_at = datetime(2026, 12, 1, 9, tzinfo=UTC)
+        self.letter.save()
+        pages = {
+            "en": "Dec. 1, 2026",
+            "fr": "1 décembre 2026",
+            "es": "1 de diciembre de 2026",
+        }
+        for language, date in pages.items():
+            page = self.client.get(self.letter.get_absolute_url(), headers={"accept-language": language})
+            self.assertContains(page, f'<time datetime="2026-12-01">{date}</time>', html=True)
+
+
+class PrivacyNoticeNamesTheControllerTests(TestCase):
+    @override_settings(
+        SIGNATURES_DATA_CONTROLLER="The Campaign for Creative Work, 1 Example Street",
+        SIGNATURES_PRIVACY_CONTACT="privacy@campaign.example",
+    )
+    def test_the_notice_names_the_controller_and_how_to_reach_them(self):
+        page = self.client.get(reverse("signatures:privacy"))
+        self.assertContains(page, "The data controller is The Campaign for Creative Work, 1 Example Street.")
+        self.assertContains(page, '<a href="mailto:privacy@campaign.example">privacy@campaign.example</a>', html=True)
+
+    @override_settings(SIGNATURES_DATA_CONTROLLER="", SIGNATURES_PRIVACY_CONTACT="https://campaign.example/contact")
+    def test_a_contact_page_is_a_link_and_an_unnamed_controller_is_the_organizers(self):
+        page = self.client.get(reverse("signatures:privacy"))
+        self.assertContains(page, "The organizers who run this site are responsible for your data.")
+        self.assertContains(page, '<a href="https://campaign.example/contact">', html=False)
