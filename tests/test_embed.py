@@ -8,7 +8,8 @@ from django.test import TestCase, override_settings
 from django.urls import reverse
 
 from signatures.models import Signature
-from tests.factories import make_letter, make_signature
+from tests.factories import make_letter, make_signature, make_staff
+from tests.letter_admin import change_form_data
 
 
 def frame_ancestors(response) -> str:
@@ -106,3 +107,26 @@ class EmbedOriginValidationTests(TestCase):
         self.check("http://127.0.0.2:8123")
         with pytest.raises(ValidationError):
             self.check("http://partner.example.org")
+
+
+class EmbedOriginsInTheAdminTests(TestCase):
+    def setUp(self):
+        self.client.force_login(make_staff())
+        self.letter = make_letter(slug="partnered")
+
+    def save(self, origins: str):
+        data = change_form_data(self.client, self.letter.pk)
+        data["embed_origins"] = origins
+        return self.client.post(reverse("admin:signatures_letter_change", args=[self.letter.pk]), data)
+
+    @override_settings(SIGNATURES_EMBED_ALLOW_LOOPBACK_HTTP=False)
+    def test_an_organizer_lists_partner_origins_and_is_told_which_line_is_wrong(self):
+        response = self.save("https://partner.example.org\nhttps://news.example.com/article")
+        self.assertContains(response, "“https://news.example.com/article” is not an origin")
+        assert self.save("https://partner.example.org\nhttps://news.example.com").status_code == 302
+        self.letter.refresh_from_db()
+        assert self.letter.embed_origin_list == ["https://partner.example.org", "https://news.example.com"]
+
+    def test_the_change_page_gives_the_iframe_code_to_paste(self):
+        page = self.client.get(reverse("admin:signatures_letter_change", args=[self.letter.pk]))
+        self.assertContains(page, "&lt;iframe src=&quot;http://127.0.0.1:8000/letters/partnered/embed/&quot;")

@@ -19,7 +19,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -310,7 +310,7 @@ class LetterAdmin(admin.ModelAdmin):
         url = links.absolute_url(reverse("signatures:embed", args=[letter.slug]))
         return format_html(
             '<code>{}</code><br>{} · <a href="{}">{}</a>',
-            f'<iframe src="{url}" title="{letter.title}" width="360" height="300" style="border:0"></iframe>',
+            f'<iframe src="{url}" title="{escape(letter.title)}" width="360" height="320" style="border:0"></iframe>',
             gettext("Only the sites listed above can show it."),
             reverse("signatures:flyer", args=[letter.slug]),
             gettext("Printable flyer"),
