@@ -99,6 +99,13 @@ class ProfessionOrderAndOtherTests(TestCase):
         self.assertContains(page, "Actor</a> (1)")
         self.assertNotContains(page, "Other</a> (0)")
 
+    def test_a_profession_filter_says_how_many_it_shows(self):
+        actor = Profession.objects.create(letter=self.letter, name="Actor", position=0)
+        for n in range(2):
+            make_signature(self.letter, Signature.State.APPROVED, profession=actor, full_name=f"Actor {n}")
+        url = reverse("signatures:signatories", kwargs={"slug": self.letter.slug})
+        self.assertContains(self.client.get(url, {"profession": actor.pk}), "Profession: Actor, 2 named signatories.")
+
 
 class ListOnAPhoneTests(TestCase):
     @classmethod

@@ -96,6 +96,8 @@ def signatories(request: HttpRequest, slug: str) -> HttpResponse:
         ],
         "all_professions_url": _url(q=query, order=order),
         "order": order,
+        # Known from the counters without a query; a name search would need a COUNT over the matches.
+        "profession_total": dict(counted).get(profession, 0) if profession else None,
         "newest_order_url": _url(q=query, profession=profession.pk if profession else None),
         "name_order_url": _url(q=query, profession=profession.pk if profession else None, order=ORDER_BY_NAME),
         "first_url": _url(**filters),
