@@ -37,7 +37,7 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
 
 run: $(VENV)/.runtime
 	$(MANAGE) migrate --no-input
-	$(MANAGE) create_demo_letter
+	$(MANAGE) create_demo_letter --with-signatories 200
 	@echo "Undersigned is at http://$(HOST):$(PORT)/ (admin at /admin/; create an account with: $(MANAGE) createsuperuser)"
 	@echo "The email worker and the jobs worker run alongside: emails are printed here within a second. Ctrl-C stops all."
 	@trap 'kill $$worker $$jobs 2>/dev/null' EXIT INT TERM; \

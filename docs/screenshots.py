@@ -1,6 +1,7 @@
 """
 Screenshots of every step a signer and a moderator see, at phone and desktop
-widths, saved into docs/screenshots/ (`make screenshots`).
+widths, saved into docs/screenshots/ (`make screenshots`). Names given on the
+command line (`python docs/screenshots.py flyer embed`) save only those.
 
 It runs the site on a throwaway SQLite database with demo data, in this
 process, and drives Debian's chromium with Playwright. Nothing is sent
@@ -43,11 +44,13 @@ from django.test.testcases import LiveServerThread  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
+from signatures import services  # noqa: E402
 from signatures.models import Signature  # noqa: E402
 from tests.browser.base import DESKTOP, PHONE, launch_chromium  # noqa: E402
 from tests.factories import make_signature, make_staff  # noqa: E402
 from tests.pages import confirm_path, pending_signature, seed_demo_letter, seed_moderation_queue  # noqa: E402
 
+ONLY = set(sys.argv[1:])
 WAITING = ["Jean Dupont", "Ana Souza", "Lena Fischer", "Sam Okafor", "Yuki Tanaka", "Marta Nowak"]
 
 
@@ -68,10 +71,17 @@ def seed():
     # A real moderator: the queue as the restricted Moderators group sees it.
     moderator = make_staff("moderator", superuser=False)
     moderator.groups.add(Group.objects.get(name="Moderators"))
+    # A second text, so the versions page has a change to show.
+    services.ensure_letter_version(letter=letter)
+    letter.body = letter.body.replace("We are not against new tools.", "We are not against new tools or research.")
+    letter.save()
+    services.publish_letter_version(letter=letter, is_major=False, note="A clearer sentence on research")
     return letter
 
 
 def shoot(page, name: str, size_name: str) -> None:
+    if ONLY and name not in ONLY:
+        return
     suffix = "" if size_name == "phone" else f"-{size_name}"
     path = OUT / f"{name}{suffix}.png"
     page.screenshot(path=str(path))
@@ -84,6 +94,28 @@ def log_in(page) -> None:
     page.get_by_label("Password").fill("a-long-test-password")
     page.locator("input[type=submit], button[type=submit]").first.click()
     page.wait_for_url("**/admin/")
+
+
+def shoot_sharing_and_trust_pages(context, page, letter, size_name: str) -> None:
+    """The text versions, withdrawal, the printable flyer (on screen and as printed) and the embed."""
+    page.goto(f"/letters/{letter.slug}/versions/2/")
+    shoot(page, "version", size_name)
+
+    page.goto(f"/letters/{letter.slug}/withdraw/")
+    shoot(page, "withdraw", size_name)
+
+    page.goto(f"/letters/{letter.slug}/flyer/")
+    shoot(page, "flyer", size_name)
+    page.emulate_media(media="print")
+    shoot(page, "flyer-print", size_name)
+    page.emulate_media(media="screen")
+
+    # The widget as a partner's 360 x 320 iframe shows it.
+    widget = context.new_page()
+    widget.set_viewport_size({"width": 360, "height": 320})
+    widget.goto(f"/letters/{letter.slug}/embed/")
+    shoot(widget, "embed", size_name)
+    widget.close()
 
 
 def main() -> None:
@@ -124,6 +156,8 @@ def main() -> None:
 
                 page.goto(f"/letters/{letter.slug}/signatories/")
                 shoot(page, "signatories", size_name)
+
+                shoot_sharing_and_trust_pages(context, page, letter, size_name)
 
                 log_in(page)
                 page.goto("/admin/signatures/signature/")  # opens on the moderation queue

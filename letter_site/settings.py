@@ -406,3 +406,8 @@ SIGNATURES_REJECT_DISPOSABLE_EMAILS = env.bool("SIGNATURES_REJECT_DISPOSABLE_EMA
 SIGNATURES_STAFF_IDLE_TIMEOUT_MINUTES = env.int("SIGNATURES_STAFF_IDLE_TIMEOUT_MINUTES", default=30)
 # Require a TOTP code (django-otp) from every staff member at admin login.
 SIGNATURES_STAFF_REQUIRE_2FA = env.bool("SIGNATURES_STAFF_REQUIRE_2FA", default=False)
+# A letter's embed may be framed by http://127.x.x.x:PORT (a partner page on this machine): development and tests only.
+SIGNATURES_EMBED_ALLOW_LOOPBACK_HTTP = env.bool("SIGNATURES_EMBED_ALLOW_LOOPBACK_HTTP", default=DEBUG)
+# Named in the privacy notice: who is responsible for the signers' data, and how to reach them.
+SIGNATURES_DATA_CONTROLLER = env.str("SIGNATURES_DATA_CONTROLLER", default="")
+SIGNATURES_PRIVACY_CONTACT = env.str("SIGNATURES_PRIVACY_CONTACT", default="")

@@ -21,6 +21,13 @@ from signatures.text import collapse_whitespace, has_control_characters, normali
 
 OTHER_PROFESSION = "other"
 
+
+def is_other(profession_name: str) -> bool:
+    """Whether an organizer's profession is their own "Other" (in English or the visitor's language)."""
+    name = profession_name.strip().casefold()
+    return name in {"other", "others", _("Other").casefold()}
+
+
 # Bump when the wording of the listing or the updates consent box changes: each
 # signature records the version its signer agreed to.
 CONSENT_BOX_VERSION = "1"
@@ -106,7 +113,11 @@ class SignatureForm(forms.Form):
         # The CSRF secret of whoever sends the form: its stamp must have been drawn for them.
         self.visitor = visitor
         self.caught_reason = ""
-        self.professions = {str(p.pk): p for p in organizer_data.professions(letter)}
+        professions = organizer_data.professions(letter)
+        # An organizer's own "Other" is the same choice as ours: one "Other" in the
+        # menu, and those who pick it are filed under the organizer's profession.
+        self.other_profession = next((p for p in professions if is_other(p.name)), None)
+        self.professions = {str(p.pk): p for p in professions if p is not self.other_profession}
         self.fields["profession"].choices = [  # type: ignore[attr-defined]
             ("", _("Choose your profession")),
             *((pk, p.name) for pk, p in self.professions.items()),
@@ -192,7 +203,9 @@ class SignatureForm(forms.Form):
         return {
             "full_name": data["full_name"],
             "email": data["email"],
-            "profession": self.professions.get(data["profession"]),
+            "profession": self.other_profession
+            if data["profession"] == OTHER_PROFESSION
+            else self.professions.get(data["profession"]),
             "title": data["title"],
             "affiliation": data["affiliation"],
             "city": data["city"],

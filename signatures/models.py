@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from signatures.text import name_key, normalize_email, render_markdown
+from signatures.text import name_key, normalize_email, parse_embed_origins, render_markdown
 
 
 class LetterQuerySet(models.QuerySet):
@@ -68,6 +68,17 @@ class LetterManager(LetterManagerBase):
     def get_queryset(self) -> LetterQuerySet:
         # The frozen delivered list can run to megabytes: read it only where it is served.
         return super().get_queryset().defer("delivered_list_csv", "delivered_pdf")  # type: ignore[return-value]
+
+
+def validate_embed_origins(value: str) -> None:
+    try:
+        parse_embed_origins(value, allow_loopback_http=settings.SIGNATURES_EMBED_ALLOW_LOOPBACK_HTTP)
+    except ValueError as error:
+        raise ValidationError(
+            _("“%(line)s” is not an origin like https://example.org or https://example.org:8443."),
+            code="invalid_origin",
+            params={"line": str(error)},
+        ) from None
 
 
 class Letter(models.Model):
@@ -166,6 +177,15 @@ class Letter(models.Model):
             "superusers and staff on no team see every letter."
         ),
     )
+    embed_origins = models.TextField(
+        _("sites that may embed the letter"),
+        blank=True,
+        validators=[validate_embed_origins],
+        help_text=_(
+            "One origin per line, such as https://partner.example.org: only these sites may show the "
+            "letter's sign widget (/embed/) in a frame."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -210,6 +230,18 @@ class Letter(models.Model):
             Letter.moderators.through.objects.filter(user_id=user.pk).values_list("letter_id", flat=True)
         )
         return letter_ids or None
+
+    @property
+    def embed_origin_list(self) -> list[str]:
+        """The origins that may frame the embed; a line that no longer passes is left out, never trusted."""
+        allow_http = settings.SIGNATURES_EMBED_ALLOW_LOOPBACK_HTTP
+        origins = []
+        for line in self.embed_origins.splitlines():
+            try:
+                origins += parse_embed_origins(line, allow_loopback_http=allow_http)
+            except ValueError:
+                continue
+        return origins
 
     @property
     def effective_status(self) -> str:

@@ -1,11 +1,13 @@
-"""The share image: a letter's title and current count drawn as a 1200x630 PNG."""
+"""The share image: a letter's title, addressee, current count and our site's name drawn as a 1200x630 PNG."""
 
 from __future__ import annotations
 
 import io
 import zlib
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.cache import cache
 from django.utils.formats import number_format
 from django.utils.translation import get_language, ngettext
@@ -46,16 +48,29 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, wi
 
 
 def _title_lines(draw: ImageDraw.ImageDraw, title: str) -> tuple[ImageFont.FreeTypeFont, list[str]]:
-    """The largest size at which the title fits in four lines; an ellipsis past that."""
+    """The largest size at which the title fits in three lines (the addressee takes the fourth), else an ellipsis."""
     width = WIDTH - 2 * MARGIN
     for size in (76, 68, 60, 54, 48):
         font = _font("DejaVuSerif-Bold.ttf", size)
         lines = _wrap(draw, title, font, width)
-        if len(lines) <= 4:
+        if len(lines) <= 3:
             return font, lines
-    lines = lines[:4]
+    lines = lines[:3]
     lines[-1] = lines[-1].rstrip(".,;: ") + "…"
     return font, lines
+
+
+def site_name() -> str:
+    """The host people would type to find us: what a shared image should carry, more than our software's name."""
+    return urlsplit(settings.SITE_URL).hostname or "Undersigned"
+
+
+def _ellipsized(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, width: int) -> str:
+    if draw.textlength(text, font=font) <= width:
+        return text
+    while text and draw.textlength(text + "…", font=font) > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
 
 
 def render_share_image(letter: Letter) -> bytes:
@@ -65,6 +80,7 @@ def render_share_image(letter: Letter) -> bytes:
 
     small = _font("DejaVuSans.ttf", 28)
     draw.text((MARGIN, MARGIN - 10), _("An open letter").upper(), font=small, fill=MUTED)
+    draw.text((WIDTH - MARGIN, MARGIN - 10), site_name(), font=small, fill=ACCENT, anchor="ra")
 
     title_font, lines = _title_lines(draw, letter.title)
     y = MARGIN + 50
@@ -72,6 +88,15 @@ def render_share_image(letter: Letter) -> bytes:
     for line in lines:
         draw.text((MARGIN, y), line, font=title_font, fill=INK)
         y += line_height
+    if letter.addressee:
+        addressee_font = _font("DejaVuSans.ttf", 34)
+        addressee = _("To %(addressee)s") % {"addressee": letter.addressee}
+        draw.text(
+            (MARGIN, y + 8),
+            _ellipsized(draw, addressee, addressee_font, WIDTH - 2 * MARGIN),
+            font=addressee_font,
+            fill=MUTED,
+        )
 
     count = letter.public_count
     number = number_format(count, force_grouping=True)
@@ -106,7 +131,7 @@ def share_image_png(letter: Letter) -> bytes:
             get_language() or "",
             str(letter.public_count),
             str(int(letter.updated_at.timestamp())),
-            str(zlib.crc32(letter.title.encode())),
+            str(zlib.crc32(f"{letter.title}|{letter.addressee}|{site_name()}".encode())),
         ]
     )
     png = cache.get(key)

@@ -4,7 +4,9 @@ from django.urls import path
 from signatures.views import (
     api,
     confirm,
+    embed,
     exports,
+    flyer,
     founding,
     health,
     letters,
@@ -32,6 +34,8 @@ urlpatterns = [
     path("letters/<slug:slug>/badge/", exports.badge, name="badge"),
     path("letters/<slug:slug>/badge.svg", exports.badge_svg, name="badge_svg"),
     path("letters/<slug:slug>/share.png", share.share_image, name="share_image"),
+    path("letters/<slug:slug>/embed/", embed.embed, name="embed"),
+    path("letters/<slug:slug>/flyer/", flyer.flyer, name="flyer"),
     path("confirm/<str:token>/", confirm.confirm, name="confirm"),
     path("letters/<slug:slug>/withdraw/", withdraw.withdraw_request, name="withdraw_request"),
     path("withdraw/<str:token>/", withdraw.withdraw, name="withdraw"),

@@ -114,6 +114,8 @@ def _optional_pages(letter: Letter) -> list[Page]:
         ("privacy", "signatures:privacy", {}),
         ("withdraw", "signatures:withdraw_request", {"slug": letter.slug}),
         ("api-docs", "signatures:api_docs", {}),
+        ("embed", "signatures:embed", {"slug": letter.slug}),
+        ("flyer", "signatures:flyer", {"slug": letter.slug}),
     ]
     pages = []
     for name, url_name, kwargs in wanted:

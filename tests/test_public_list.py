@@ -342,6 +342,70 @@ class NameKeyMigrationTests(TestCase):
         assert WatchlistEntry.objects.filter(name_key="lukasz odegard").count() == 1
 
 
+class SearchIgnoresApostrophesAndHyphensTests(TestCase):
+    """Names with apostrophes (straight or the curly one of phone keyboards) and hyphens are found without them."""
+
+    NAMES = ("Jane D'Arcy", "Siobhán O\u2019Brien", "Hirokazu Kore-eda", "Ngũgĩ wa Thiong'o")
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.letter = make_letter()
+        for name in cls.NAMES:
+            make_signature(cls.letter, Signature.State.APPROVED, full_name=name)
+        cls.list_url = reverse("signatures:signatories", kwargs={"slug": cls.letter.slug})
+
+    def test_typed_without_the_punctuation_each_name_is_found(self):
+        expected = {
+            "darcy": "Jane D'Arcy",
+            "obrien": "Siobhán O\u2019Brien",
+            "kore eda": "Hirokazu Kore-eda",
+            "thiongo": "Ngũgĩ wa Thiong'o",
+        }
+        for query, name in expected.items():
+            assert _names(self.client.get(self.list_url, {"q": query})) == [name], query
+
+    def test_typed_with_either_apostrophe_or_the_hyphen_each_name_is_found(self):
+        expected = {
+            "d\u2019arcy": "Jane D'Arcy",
+            "o'brien": "Siobhán O\u2019Brien",
+            "O\u2019Brien": "Siobhán O\u2019Brien",
+            "kore-eda": "Hirokazu Kore-eda",
+        }
+        for query, name in expected.items():
+            assert _names(self.client.get(self.list_url, {"q": query})) == [name], query
+
+
+class NameKeyPunctuationMigrationTests(TestCase):
+    """0023 recomputes keys stored while apostrophes and hyphens were kept, and undoes it."""
+
+    def setUp(self):
+        self.migration = import_module("signatures.migrations.0023_name_key_folds_apostrophes_and_hyphens")
+        letter = make_letter()
+        self.old = make_signature(letter, Signature.State.APPROVED, full_name="Siobhán O\u2019Brien")
+        self.erased = make_signature(letter, Signature.State.APPROVED, full_name="Jane D'Arcy")
+        Signature.objects.filter(pk=self.old.pk).update(name_key="siobhan o\u2019brien")
+        Signature.objects.filter(pk=self.erased.pk).update(name_key="")
+        self.watched = WatchlistEntry.objects.create(name="Hirokazu Kore-eda")
+        WatchlistEntry.objects.filter(pk=self.watched.pk).update(name_key="hirokazu kore-eda")
+
+    def key(self, model, pk) -> str:
+        return model.objects.get(pk=pk).name_key
+
+    def test_forward_folds_old_keys_and_backward_restores_them(self):
+        self.migration.fold_apostrophes_and_hyphens(apps, None)
+        assert self.key(Signature, self.old.pk) == "siobhan obrien"
+        assert self.key(WatchlistEntry, self.watched.pk) == "hirokazu kore eda"
+        assert self.key(Signature, self.erased.pk) == ""
+        assert _names(
+            self.client.get(reverse("signatures:signatories", args=[self.old.letter.slug]), {"q": "obrien"})
+        ) == ["Siobhán O\u2019Brien"]
+
+        self.migration.unfold_apostrophes_and_hyphens(apps, None)
+        assert self.key(Signature, self.old.pk) == "siobhan o\u2019brien"
+        assert self.key(WatchlistEntry, self.watched.pk) == "hirokazu kore-eda"
+        assert self.key(Signature, self.erased.pk) == ""
+
+
 class TranslatedListTitleTests(TestCase):
     """A visitor whose language the organizers translated the letter into reads its title in that language."""
 

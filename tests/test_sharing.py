@@ -6,7 +6,7 @@ import io
 from unittest import mock
 
 from django.core.cache import cache
-from django.test import TestCase
+from django.test import TestCase, override_settings
 from django.urls import reverse
 from PIL import Image
 
@@ -39,11 +39,19 @@ class ShareTagsTests(TestCase):
     def test_share_links_are_plain_links_without_third_party_scripts(self):
         page = self.client.get(self.letter.get_absolute_url())
         html = page.content.decode()
-        for host in ("bsky.app", "mastodonshare.com", "facebook.com", "linkedin.com", "x.com"):
+        for host in ("wa.me", "bsky.app", "mastodonshare.com", "facebook.com", "linkedin.com", "x.com"):
             assert f"https://{host}/" in html or f"https://www.{host}/" in html
         assert "mailto:?subject=" in html
+        assert (
+            f"https://wa.me/?text=Our%20work%20is%20not%20your%20training%20data%20http%3A//127.0.0.1%3A8000{self.letter.get_absolute_url()}"
+            in html.replace("%2F", "/")
+        )
         assert html.count("<script") == 1
         self.assertContains(page, 'src="/static/js/site.js" defer', html=False)
+
+    def test_the_native_share_button_waits_hidden_for_a_browser_that_can_share(self):
+        page = self.client.get(self.letter.get_absolute_url())
+        self.assertContains(page, 'data-share-title="Our work is not your training data" hidden')
 
 
 class ShareImageTests(TestCase):
@@ -76,6 +84,15 @@ class ShareImageTests(TestCase):
             changed = self.client.get(self.url()).content
             assert render.call_count == 2
             assert changed != first
+
+    def test_the_image_carries_the_addressee_and_the_sites_name(self):
+        plain = share_image.render_share_image(self.letter)
+        self.letter.addressee = "The Minister for Culture"
+        with_addressee = share_image.render_share_image(self.letter)
+        assert with_addressee != plain
+        with override_settings(SITE_URL="https://letters.example.org"):
+            assert share_image.site_name() == "letters.example.org"
+            assert share_image.render_share_image(self.letter) != with_addressee
 
     def test_drafts_have_no_share_image(self):
         draft = make_letter(status="draft")

@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.admin.helpers import ActionForm
 from django.utils.translation import gettext_lazy as _
 
-from signatures.models import Letter, Signature
+from signatures.models import Letter, Profession, Signature
 
 
 class ModerationActionForm(ActionForm):
@@ -99,3 +99,13 @@ class PublishRevisionForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"size": 80}),
     )
+
+
+class ProfessionForm(forms.ModelForm):
+    # Left blank, a profession keeps its place in the list as typed (see LetterAdmin.save_formset),
+    # instead of every row getting 0 and the list falling back to A-Z.
+    position = forms.IntegerField(label=_("position"), required=False, min_value=0)
+
+    class Meta:
+        model = Profession
+        fields = ["name", "position"]

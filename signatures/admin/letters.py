@@ -19,12 +19,12 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from signatures import links, services
-from signatures.admin.forms import PublishRevisionForm
+from signatures.admin.forms import ProfessionForm, PublishRevisionForm
 from signatures.admin.site import staff_member
 from signatures.admin.teams import LetterTeamAdmin, LetterTeamFilter
 from signatures.models import (
@@ -40,6 +40,7 @@ from signatures.models import (
 from signatures.reports import activity_chart
 from signatures.reports.overview import letter_overview
 from signatures.revisions import diff_lines
+from signatures.text import repeats_title
 
 State = Signature.State
 
@@ -120,6 +121,7 @@ TRUST_FIELDSETS: list[Any] = [
 
 class ProfessionInline(admin.TabularInline):
     model = Profession
+    form = ProfessionForm
     extra = 3
     fields = ["name", "position"]
 
@@ -154,9 +156,16 @@ class LetterAdmin(LetterTeamAdmin):
         (_("Signing"), {"fields": ["status", "is_paused", "opens_at", "closes_at", "goal", "requires_moderation"]}),
         (_("Moderation team"), {"fields": ["moderators"]}),
         (_("Email"), {"fields": ["sender_name", "notifies_signers_when_counted"]}),
+        (_("Sharing"), {"fields": ["embed_origins", "embed_snippet"]}),
         *TRUST_FIELDSETS,
     ]
-    readonly_fields = ["founding_summary", "version_summary", "transparency_link", "delivery_summary"]
+    readonly_fields = [
+        "founding_summary",
+        "version_summary",
+        "transparency_link",
+        "delivery_summary",
+        "embed_snippet",
+    ]
 
     change_form_template = "admin/signatures/letter/change_form.html"
     actions = ["pause_signing", "resume_signing", "launch_now"]
@@ -310,6 +319,19 @@ class LetterAdmin(LetterTeamAdmin):
             gettext("Changes since publication"),
         )
 
+    @admin.display(description=_("code for partner sites"))
+    def embed_snippet(self, letter: Letter) -> str:
+        if not letter.pk:
+            return "-"
+        url = links.absolute_url(reverse("signatures:embed", args=[letter.slug]))
+        return format_html(
+            '<code>{}</code><br>{} · <a href="{}">{}</a>',
+            f'<iframe src="{url}" title="{escape(letter.title)}" width="360" height="320"></iframe>',
+            gettext("Only the sites listed above can show it."),
+            reverse("signatures:flyer", args=[letter.slug]),
+            gettext("Printable flyer"),
+        )
+
     @admin.display(description=_("delivery document"))
     def delivery_summary(self, letter: Letter) -> str:
         if not letter.pk:
@@ -333,6 +355,15 @@ class LetterAdmin(LetterTeamAdmin):
 
     def save_model(self, request: HttpRequest, obj: Letter, form: forms.ModelForm, change: bool) -> None:
         super().save_model(request, obj, form, change)
+        if repeats_title(obj.body, obj.title):
+            # The page shows the title as its heading already: readers would see it twice.
+            messages.warning(
+                request,
+                gettext(
+                    "The body starts with a heading that repeats the title, so readers see the title twice. "
+                    "Remove the first line of the body unless you want that."
+                ),
+            )
         if obj.status in (Letter.Status.FOUNDING, Letter.Status.OPEN):
             # Signers must always see, and sign, a published version.
             services.ensure_letter_version(letter=obj)
@@ -342,6 +373,18 @@ class LetterAdmin(LetterTeamAdmin):
             )
 
     def save_formset(self, request: HttpRequest, form: forms.ModelForm, formset: Any, change: bool) -> None:
+        if formset.model is Profession:
+            # Rows left without a position follow the ones before them, in the order typed.
+            position = 0
+            for inline_form in formset.forms:
+                if not inline_form.has_changed() and not inline_form.instance.pk:
+                    continue
+                given = inline_form.cleaned_data.get("position")
+                if given is None:
+                    inline_form.instance.position = position
+                else:
+                    position = given
+                position += 1
         if formset.model is not Invitation:
             super().save_formset(request, form, formset, change)
             return

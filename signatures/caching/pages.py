@@ -71,9 +71,35 @@ def _cacheable_request(request: HttpRequest) -> bool:
     )
 
 
+def _generation_key(slug: str) -> str:
+    return f"page-generation:{slug}"
+
+
+def _generation(request: HttpRequest) -> int:
+    # Pages of a letter are kept under its current generation: bumping it drops them all at once.
+    match = request.resolver_match
+    slug = match.kwargs.get("slug") if match is not None else None
+    return cache.get(_generation_key(slug), 0) if slug else 0
+
+
 def _key(kind: str, request: HttpRequest) -> str:
-    digest = hashlib.sha256(f"{translation.get_language()}|{request.get_full_path()}".encode()).hexdigest()
-    return f"page:{kind}:{digest}"
+    path = f"{translation.get_language()}|{_generation(request)}|{request.get_full_path()}"
+    return f"page:{kind}:{hashlib.sha256(path.encode()).hexdigest()}"
+
+
+def forget_letter_pages(*, slug: str) -> None:
+    """
+    Drop every page kept for this letter (the letter page, its lists, its
+    exports) in the shared cache and, through the key, in every process: a
+    withdrawn name must not linger for the seconds a page is kept. Browsers
+    and CDNs may still hold their copy for its max-age.
+    """
+    key = _generation_key(slug)
+    try:
+        cache.incr(key)
+    except ValueError:
+        # No generation yet (or evicted): any new number leaves the old keys behind.
+        cache.set(key, int(time.time()), None)
 
 
 def _read(key: str) -> dict[str, Any] | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta
+from functools import partial
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.apps import apps
@@ -15,6 +16,7 @@ from django.db.models import EmailField, Q
 from django.utils import timezone
 
 from signatures import emails
+from signatures.caching import pages as page_cache
 from signatures.models import (
     BlockedAddress,
     Letter,
@@ -143,6 +145,8 @@ def withdraw_signature(*, token: str) -> Signature | None:
     signature.state = State.WITHDRAWN
     signature.withdrawn_at = timezone.now()
     _erase_signer(signature, keys_before)
+    # Once the erasure is committed, no kept page may show the name again.
+    transaction.on_commit(partial(page_cache.forget_letter_pages, slug=signature.letter.slug))
     return signature
 
 

@@ -171,7 +171,9 @@ def _badge_context(letter: Letter) -> dict[str, Any]:
     counts = _counts(letter)
     number = number_format(counts["count"], force_grouping=True)
     label = ngettext("%(number)s signature", "%(number)s signatures", counts["count"]) % {"number": number}
-    return {"letter": letter, "counts": counts, "label": label}
+    # Grouped as the reader's language groups digits: "10,000", "10 000", never "10000".
+    goal = number_format(counts["goal"], force_grouping=True) if counts["goal"] else ""
+    return {"letter": letter, "counts": counts, "label": label, "goal": goal}
 
 
 @require_safe

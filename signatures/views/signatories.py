@@ -24,10 +24,14 @@ from signatures.abuse.limits import limit_per_ip
 from signatures.caching.http import public_cache
 from signatures.caching.pages import shared_public_page
 from signatures.models import Letter, Profession, Signature, SignatureCounter
-from signatures.pagination import Cursor, keyset_page
+from signatures.pagination import Cursor, KeysetPage, NameCursor, alphabetical_page, keyset_page
 from signatures.text import name_key
 
 MAX_QUERY_LENGTH = 120
+# ?order=name lists from A to Z by folded name; without it, the public order (notable first, then newest).
+ORDER_BY_NAME = "name"
+# ?order=name lists from A to Z by folded name; without it, the public order (notable first, then newest).
+ORDER_BY_NAME = "name"
 
 
 def _profession_filter(professions: list[Profession], value: str | None) -> Profession | None:
@@ -81,31 +85,41 @@ def signatories(request: HttpRequest, slug: str) -> HttpResponse:
 
     filters = ListFilters.from_params(request.GET, professions)
     query, profession = filters.query, filters.profession
+    order = ORDER_BY_NAME if request.GET.get("order") == ORDER_BY_NAME else None
     rows = filters.apply(Signature.objects.listed().filter(letter=letter).select_related("profession"))
-    page = keyset_page(
-        rows,
-        after=Cursor.decode(request.GET.get("after")),
-        before=Cursor.decode(request.GET.get("before")),
-        size=settings.SIGNATURES_PAGE_SIZE,
-    )
+    size = settings.SIGNATURES_PAGE_SIZE
+    after, before = request.GET.get("after"), request.GET.get("before")
+    page: KeysetPage
+    if order == ORDER_BY_NAME:
+        page = alphabetical_page(rows, after=NameCursor.decode(after), before=NameCursor.decode(before), size=size)
+    else:
+        page = keyset_page(rows, after=Cursor.decode(after), before=Cursor.decode(before), size=size)
 
-    params = {"q": query, "profession": profession.pk if profession else None}
+    params = {"q": query, "profession": profession.pk if profession else None, "order": order}
+    counted = [(p, counters.get(SignatureCounter.profession_key(p.pk), 0)) for p in professions]
     context = {
         "letter": letter.translated(language),
         "page": page,
         "query": query,
         "profession": profession,
         "listed_count": counters.get(SignatureCounter.LISTED, 0),
+        # A filter that would show nobody is noise ("Other (0)"), unless it is the one chosen.
         "profession_counts": [
             {
                 "profession": p,
-                "count": counters.get(SignatureCounter.profession_key(p.pk), 0),
-                "url": _url(q=query, profession=p.pk),
+                "count": count,
+                "url": _url(q=query, profession=p.pk, order=order),
                 "is_current": p == profession,
             }
-            for p in professions
+            for p, count in counted
+            if count or p == profession
         ],
-        "all_professions_url": _url(q=query),
+        "all_professions_url": _url(q=query, order=order),
+        "order": order,
+        # Known from the counters without a query; a name search would need a COUNT over the matches.
+        "profession_total": dict(counted).get(profession, 0) if profession else None,
+        "newest_order_url": _url(q=query, profession=profession.pk if profession else None),
+        "name_order_url": _url(q=query, profession=profession.pk if profession else None, order=ORDER_BY_NAME),
         "first_url": _url(**params),
         "next_url": _url(**params, after=page.next_cursor) if page.next_cursor else None,
         "previous_url": _url(**params, before=page.previous_cursor) if page.previous_cursor else None,

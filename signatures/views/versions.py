@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from signatures import services
 from signatures.models import Letter, LetterVersion, Signature
-from signatures.revisions import diff_lines
+from signatures.revisions import diff_paragraphs
 from signatures.tokens import Purpose, make_token
 
 
@@ -37,7 +37,7 @@ def version_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse
         "letter": letter,
         "version": version,
         "previous": previous,
-        "diff": diff_lines(previous, version) if previous else None,
+        "diff": diff_paragraphs(previous, version) if previous else None,
         "is_current": version == letter.current_version,
     }
     return render(request, "signatures/versions/detail.html", context)
@@ -74,7 +74,7 @@ def reaffirm(request: HttpRequest, token: str) -> HttpResponse:
         "letter": letter,
         "old_version": signature.version,
         "new_version": current,
-        "diff": diff_lines(signature.version, current),
+        "diff": diff_paragraphs(signature.version, current),
         "withdraw_url": _withdraw_url(signature),
     }
     return render(request, "signatures/versions/reaffirm.html", context)

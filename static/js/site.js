@@ -2,7 +2,8 @@
  * Optional improvements; every page works without this file.
  * - focus the error summary when the form comes back with errors;
  * - check a field when the signer leaves it, with the server's wording;
- * - a "Copy link" button beside the share link;
+ * - a "Copy link" button beside the share link, and a "Share…" button where the browser can share natively;
+ * - a "Print" button on the flyer;
  * - refresh the signature count now and then, if the site offers a count URL.
  * Loaded with `defer` from a static file, so a strict Content Security Policy holds.
  */
@@ -110,6 +111,35 @@
     });
   }
 
+  function enhanceShareButtons() {
+    // Only where the browser has a share sheet (most phones): elsewhere the plain links do the job.
+    if (!navigator.share) return;
+    Array.prototype.forEach.call(document.querySelectorAll("[data-share-url]"), function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        navigator.share({ title: button.dataset.shareTitle, url: button.dataset.shareUrl }).catch(function () {
+          /* dismissed: nothing to do */
+        });
+      });
+    });
+  }
+
+  function enhancePrintButtons() {
+    if (!window.print) return;
+    Array.prototype.forEach.call(document.querySelectorAll("[data-print]"), function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () { window.print(); });
+    });
+  }
+
+  function openFiltersOnWideScreens() {
+    // Folded on phones so the first names are on the first screen; a wide screen has room for them open.
+    if (!window.matchMedia || !window.matchMedia("(min-width: 48rem)").matches) return;
+    Array.prototype.forEach.call(document.querySelectorAll("details.profession-filter"), function (details) {
+      details.open = true;
+    });
+  }
+
   function refreshCount() {
     var block = document.querySelector("[data-count-url]");
     if (!block || !window.fetch) return;
@@ -154,6 +184,9 @@
     focusErrorSummary();
     Array.prototype.forEach.call(document.querySelectorAll("form.sign-form"), enhanceForm);
     enhanceCopyButtons();
+    enhanceShareButtons();
+    enhancePrintButtons();
+    openFiltersOnWideScreens();
     refreshCount();
   });
 })();

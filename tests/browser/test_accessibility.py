@@ -25,6 +25,8 @@ DARK_DESKTOP_PAGES = {
     "signatories",
     "transparency",
     "transparency-delivered",
+    "embed",
+    "flyer",
 }
 
 
