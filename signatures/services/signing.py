@@ -75,6 +75,7 @@ def sign_letter(
     language: str = "",
     invitation: Invitation | None = None,
     consent_version: str = "",
+    answers: dict[str, str | bool] | None = None,
 ) -> SignOutcome:
     """Record a signature and email its confirmation link; one signature per email per letter."""
     if invitation is not None:
@@ -119,6 +120,7 @@ def sign_letter(
             language=language,
             is_founding=invitation is not None,
             version=ensure_letter_version(letter=letter),
+            answers=answers or {},
         )
         try:
             # A savepoint: a concurrent identical submit may win the unique constraint.
@@ -155,7 +157,7 @@ def _watchlist_hit(signature: Signature) -> bool:
 
 
 @transaction.atomic
-def confirm_signature(*, token: str) -> Signature | None:
+def confirm_signature(*, token: str, wants_listing: bool = False) -> Signature | None:
     """Confirm by emailed link (POST only), once; auto-approve unless the letter moderates or it is held."""
     pk = signature_id_from_token(token)
     if pk is None:
@@ -171,6 +173,10 @@ def confirm_signature(*, token: str) -> Signature | None:
     now = timezone.now()
     signature.state = State.CONFIRMED
     signature.confirmed_at = now
+    if signature.is_invited_by_organizers:
+        # Invited by the organizers: the person, not the file, says whether to be named.
+        signature.wants_listing = wants_listing
+        signature.listing_consent_at = now if wants_listing else None
     if _watchlist_hit(signature):
         signature.hold_reason = Signature.HoldReason.WATCHLIST
     if not signature.letter.requires_moderation and not signature.hold_reason:

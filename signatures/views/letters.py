@@ -48,6 +48,8 @@ def _render_letter(
         "notable": listed.filter(is_notable=True)[:NOTABLE_ON_LETTER_PAGE],
         "recent": listed.filter(is_notable=False)[:RECENT_ON_LETTER_PAGE],
         "page_placeholders": for_keeping,
+        # The form read the letter's questions already; only public ones show on entries.
+        "public_questions": [q for q in form.questions if q.is_public],
     }
     response = render(request, "signatures/letter.html", context, status=status)
     # The sign form holds this visitor's CSRF token, and after a failed post their
