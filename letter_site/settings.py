@@ -359,3 +359,6 @@ SIGNATURES_REJECT_DISPOSABLE_EMAILS = env.bool("SIGNATURES_REJECT_DISPOSABLE_EMA
 SIGNATURES_STAFF_IDLE_TIMEOUT_MINUTES = env.int("SIGNATURES_STAFF_IDLE_TIMEOUT_MINUTES", default=30)
 # Require a TOTP code (django-otp) from every staff member at admin login.
 SIGNATURES_STAFF_REQUIRE_2FA = env.bool("SIGNATURES_STAFF_REQUIRE_2FA", default=False)
+# Signature imports: the largest spreadsheet an organizer may upload (the one
+# request allowed past DATA_UPLOAD_MAX_MEMORY_SIZE, on the admin's upload page).
+SIGNATURES_IMPORT_MAX_BYTES = env.int("SIGNATURES_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)

@@ -88,6 +88,11 @@ def send_confirmation(signature: Signature) -> OutgoingEmail | None:
     return queue(signature, Kind.CONFIRM, {"confirm_url": links.confirm_url(signature)})
 
 
+def send_import_invite(signature: Signature) -> OutgoingEmail | None:
+    """You were added by the organizers: confirm to be counted, and choose whether to be listed."""
+    return queue(signature, Kind.IMPORT_INVITE, {"confirm_url": links.confirm_url(signature)})
+
+
 def send_already_signed(signature: Signature) -> OutgoingEmail | None:
     """You have already signed: the answer to a repeat submit of a confirmed address."""
     return queue(signature, Kind.ALREADY_SIGNED, {})

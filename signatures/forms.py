@@ -24,7 +24,7 @@ OTHER_PROFESSION = "other"
 # records the version its signer agreed to.
 CONSENT_BOX_VERSION = "1"
 
-_URL_LIKE = re.compile(r"(https?:|www\.|\w\.(com|net|org|io|ly|co|xyz|ru|info)\b|/{2})", re.IGNORECASE)
+URL_LIKE = re.compile(r"(https?:|www\.|\w\.(com|net|org|io|ly|co|xyz|ru|info)\b|/{2})", re.IGNORECASE)
 
 
 def clean_line(value: Any, *, field_label: str) -> str:
@@ -140,7 +140,7 @@ class SignatureForm(forms.Form):
         name = clean_line(self.cleaned_data["full_name"], field_label=_("Your name"))
         if not name:
             raise forms.ValidationError(_("Please enter your name."), code="required")
-        if _URL_LIKE.search(name):
+        if URL_LIKE.search(name):
             raise forms.ValidationError(_("A name cannot contain a web address."), code="url_in_name")
         return name
 

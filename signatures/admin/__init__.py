@@ -6,4 +6,4 @@ the site exists; importing them from here would register them on a site
 that the admin then throws away, since loading `site.py` runs this file first.
 """
 
-MODULES = ("defences", "letters", "moderation", "outbox")
+MODULES = ("defences", "imports", "letters", "moderation", "outbox")
