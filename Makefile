@@ -75,7 +75,7 @@ worker: $(VENV)/.runtime
 # Each script measures one thing against PostgreSQL and gunicorn and prints its
 # table; add yours to BENCH_SCRIPTS. BENCH_ARGS go to every script
 # (e.g. BENCH_ARGS="--duration 5"). Results: bench/RESULTS.md.
-BENCH_SCRIPTS ?= bench/run.py bench/email_throughput.py bench/impersonation.py
+BENCH_SCRIPTS ?= bench/run.py bench/email_throughput.py bench/impersonation.py bench/import_signatures.py
 BENCH_ARGS ?=
 bench: $(VENV)/.dev
 	@for script in $(BENCH_SCRIPTS); do $(PYTHON) $$script $(BENCH_ARGS) || exit 1; done

@@ -411,3 +411,6 @@ SIGNATURES_EMBED_ALLOW_LOOPBACK_HTTP = env.bool("SIGNATURES_EMBED_ALLOW_LOOPBACK
 # Named in the privacy notice: who is responsible for the signers' data, and how to reach them.
 SIGNATURES_DATA_CONTROLLER = env.str("SIGNATURES_DATA_CONTROLLER", default="")
 SIGNATURES_PRIVACY_CONTACT = env.str("SIGNATURES_PRIVACY_CONTACT", default="")
+# Signature imports: the largest spreadsheet an organizer may upload (the one
+# request allowed past DATA_UPLOAD_MAX_MEMORY_SIZE, on the admin's upload page).
+SIGNATURES_IMPORT_MAX_BYTES = env.int("SIGNATURES_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)

@@ -28,7 +28,7 @@ class UndersignedAdminConfig(admin_apps.AdminConfig):
     # The parts of our admin, each registering its models on the site. Imported
     # once the site exists: loading site.py runs signatures/admin/__init__.py first,
     # so registrations made from there would land on a site the admin throws away.
-    parts = ("defences", "letters", "moderation", "outbox", "updates")
+    parts = ("defences", "imports", "letters", "moderation", "outbox", "updates")
 
     def ready(self) -> None:
         super().ready()

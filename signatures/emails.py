@@ -119,6 +119,11 @@ def send_confirmation(
     return queue(signature, Kind.CONFIRM, context, held=held, ip_address=ip_address)
 
 
+def send_import_invite(signature: Signature) -> OutgoingEmail | None:
+    """You were added by the organizers: confirm to be counted, and choose whether to be listed."""
+    return queue(signature, Kind.IMPORT_INVITE, {"confirm_url": links.confirm_url(signature)})
+
+
 def send_already_signed(
     signature: Signature, *, held: bool = False, ip_address: str | None = None
 ) -> OutgoingEmail | None:

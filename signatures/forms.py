@@ -16,7 +16,7 @@ from signatures.abuse import bots
 from signatures.abuse.disposable import is_disposable_domain
 from signatures.abuse.limits import is_allowed_domain
 from signatures.caching import organizer_data
-from signatures.models import Letter, Signature
+from signatures.models import CustomQuestion, Letter, Signature
 from signatures.text import collapse_whitespace, has_control_characters, normalize_email
 
 OTHER_PROFESSION = "other"
@@ -32,7 +32,7 @@ def is_other(profession_name: str) -> bool:
 # signature records the version its signer agreed to.
 CONSENT_BOX_VERSION = "1"
 
-_URL_LIKE = re.compile(r"(https?:|www\.|\w\.(com|net|org|io|ly|co|xyz|ru|info)\b|/{2})", re.IGNORECASE)
+URL_LIKE = re.compile(r"(https?:|www\.|\w\.(com|net|org|io|ly|co|xyz|ru|info)\b|/{2})", re.IGNORECASE)
 
 
 def clean_line(value: Any, *, field_label: str | Promise) -> str:
@@ -45,6 +45,35 @@ def clean_line(value: Any, *, field_label: str | Promise) -> str:
             params={"field": field_label},
         )
     return collapse_whitespace(value)
+
+
+TRUE_WORDS = frozenset({"1", "x", "y", "yes", "true", "on", "oui", "ja", "si", "sí", "✓", "✔"})
+
+
+def answer_field_name(question: CustomQuestion) -> str:
+    return f"question_{question.pk}"
+
+
+def answer_field(question: CustomQuestion) -> forms.Field:
+    """The form field for one of the organizers' questions: the same checks on the sign form and in imports."""
+    label = question.label
+    if question.kind == CustomQuestion.Kind.CHECKBOX:
+        return forms.BooleanField(label=label, required=question.is_required)
+    if question.kind == CustomQuestion.Kind.CHOICE:
+        choices = [(c, c) for c in question.choice_list()]
+        return forms.ChoiceField(label=label, required=question.is_required, choices=[("", _("Choose…")), *choices])
+    return forms.CharField(label=label, required=question.is_required, max_length=CustomQuestion.MAX_ANSWER_LENGTH)
+
+
+def clean_answer(question: CustomQuestion, value: Any) -> str | bool:
+    """One answer checked as the sign form checks it; raises ValidationError."""
+    field = answer_field(question)
+    if question.kind == CustomQuestion.Kind.CHECKBOX and isinstance(value, str):
+        value = value.strip().lower() in TRUE_WORDS
+    cleaned = field.clean(value)
+    if isinstance(cleaned, str):
+        cleaned = clean_line(cleaned, field_label=question.label)
+    return cleaned
 
 
 class SignatureForm(forms.Form):
@@ -123,12 +152,16 @@ class SignatureForm(forms.Form):
             *((pk, p.name) for pk, p in self.professions.items()),
             (OTHER_PROFESSION, _("Other (please give your title)")),
         ]
+        self.questions = organizer_data.custom_questions(letter)
+        for question in self.questions:
+            self.fields[answer_field_name(question)] = answer_field(question)
+        self.fields["wants_listing"] = self.fields.pop("wants_listing")  # the consent box stays last
 
     def clean_full_name(self) -> str:
         name = clean_line(self.cleaned_data["full_name"], field_label=_("Your name"))
         if not name:
             raise forms.ValidationError(_("Please enter your name."), code="required")
-        if _URL_LIKE.search(name):
+        if URL_LIKE.search(name):
             raise forms.ValidationError(_("A name cannot contain a web address."), code="url_in_name")
         return name
 
@@ -181,6 +214,13 @@ class SignatureForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
+        for question in self.questions:
+            name = answer_field_name(question)
+            if isinstance(cleaned.get(name), str):
+                try:
+                    cleaned[name] = clean_line(cleaned[name], field_label=question.label)
+                except forms.ValidationError as error:
+                    self.add_error(name, error)
         if cleaned.get("profession") == OTHER_PROFESSION and not cleaned.get("title"):
             self.add_error("title", _("Please give your title or role."))
         verdict = bots.inspect(self.data, self.letter.pk, visitor=self.visitor)
@@ -214,7 +254,20 @@ class SignatureForm(forms.Form):
             "wants_listing": data["wants_listing"],
             "wants_updates": data["wants_updates"],
             "consent_version": self.consent_version(),
+            "answers": self.answers(),
         }
+
+    def answers(self) -> dict[str, str | bool]:
+        """{question id: answer} for the questions answered; unanswered ones are left out."""
+        found: dict[str, str | bool] = {}
+        for question in self.questions:
+            value: str | bool = self.cleaned_data.get(answer_field_name(question)) or ""
+            if value not in (None, "", False):
+                found[question.key] = value
+        return found
+
+    def question_fields(self) -> list[forms.BoundField]:
+        return [self[answer_field_name(question)] for question in self.questions]
 
     @staticmethod
     def consent_version() -> str:

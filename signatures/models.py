@@ -373,6 +373,144 @@ class Profession(models.Model):
         return self.name
 
 
+class CustomQuestion(models.Model):
+    """
+    A question the organizers add to one letter's sign form ("Union or
+    guild", "Member number"). Answers are private to the organizers unless
+    the question is marked public.
+    """
+
+    class Kind(models.TextChoices):
+        TEXT = "text", _("Short text")
+        CHECKBOX = "checkbox", _("Tick box")
+        CHOICE = "choice", _("One of a list")
+
+    MAX_ANSWER_LENGTH = 200
+
+    letter = models.ForeignKey(
+        Letter, on_delete=models.CASCADE, related_name="custom_questions", verbose_name=_("letter")
+    )
+    label = models.CharField(_("question"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.TEXT)
+    choices = models.TextField(_("choices"), blank=True, help_text=_("For 'one of a list': one choice per line."))
+    is_required = models.BooleanField(_("required"), default=False)
+    is_public = models.BooleanField(
+        _("public"),
+        default=False,
+        help_text=_("Show the answer on the public list and in the public exports. Off: only organizers see it."),
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("custom question")
+        verbose_name_plural = _("custom questions")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def key(self) -> str:
+        """The key of this question's answer in `Signature.answers`."""
+        return str(self.pk)
+
+    def choice_list(self) -> list[str]:
+        return [line.strip() for line in self.choices.splitlines() if line.strip()]
+
+    def clean(self) -> None:
+        if self.kind == self.Kind.CHOICE and not self.choice_list():
+            raise ValidationError({"choices": _("List at least one choice, one per line.")})
+
+    def display(self, answers: dict[str, Any]) -> str:
+        """The answer as a person reads it ('' when there is none)."""
+        value = answers.get(self.key)
+        if self.kind == self.Kind.CHECKBOX:
+            return str(_("Yes")) if value else ""
+        return "" if value is None else str(value)
+
+
+class ImportRun(models.Model):
+    """
+    One import of signatures gathered elsewhere (a CSV or XLSX file): the
+    organizer's choices, the rows checked at the preview, and the progress of
+    the background job that writes them.
+    """
+
+    class Consent(models.TextChoices):
+        INVITE = "invite", _("Invite: each person confirms by email and chooses whether to be listed")
+        ATTESTED = "attested", _("Attested: the organizers hold each person's consent")
+
+    class Status(models.TextChoices):
+        PREVIEW = "preview", _("Previewed, not started")
+        QUEUED = "queued", _("Waiting for the worker")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="import_runs", verbose_name=_("letter"))
+    filename = models.CharField(_("file"), max_length=255)
+    consent = models.CharField(_("consent"), max_length=16, choices=Consent.choices, default=Consent.INVITE)
+    consent_note = models.CharField(
+        _("consent note"),
+        max_length=500,
+        blank=True,
+        help_text=_("For attested imports: where the consent is recorded (signed forms, the agent's emails)."),
+    )
+    wants_listing = models.BooleanField(
+        _("list attested signers"),
+        default=False,
+        help_text=_("Attested only: the people agreed to be named publicly. Invited people choose for themselves."),
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PREVIEW)
+    mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
+    # The file as read (headers and cells), for the mapping step; the rows
+    # that passed the preview; the preview's findings. Cleared once imported.
+    table = models.JSONField(_("file contents"), default=dict, blank=True, editable=False)
+    pending_rows = models.JSONField(_("rows to import"), default=list, blank=True, editable=False)
+    report = models.JSONField(_("preview findings"), default=dict, blank=True, editable=False)
+    is_previewed = models.BooleanField(_("previewed"), default=False, editable=False)
+    total_rows = models.PositiveIntegerField(_("rows in the file"), default=0)
+    valid_rows = models.PositiveIntegerField(_("rows to import"), default=0)
+    error_rows = models.PositiveIntegerField(_("rows with errors"), default=0)
+    processed_rows = models.PositiveIntegerField(_("rows processed"), default=0)
+    imported_count = models.PositiveIntegerField(_("signatures added"), default=0)
+    skipped_count = models.PositiveIntegerField(
+        _("skipped"), default=0, help_text=_("Rows whose address signed meanwhile.")
+    )
+    held_count = models.PositiveIntegerField(_("held for review"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(consent="attested") | ~Q(consent_note=""), name="attested_import_has_consent_note"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.valid_rows:
+            return 100 if self.status == self.Status.DONE else 0
+        return min(100, round(100 * self.processed_rows / self.valid_rows))
+
+
 class SignatureQuerySet(models.QuerySet):
     def public(self) -> SignatureQuerySet:
         """Approved signatures: the ones that count."""
@@ -424,6 +562,10 @@ class Signature(models.Model):
     # Notable first, founding signatories next, then newest first; id breaks ties
     # so keyset pagination is stable.
     PUBLIC_ORDER = ("-is_notable", "-is_founding", "-approved_at", "-id")
+    # consent_version of signatures the organizers brought in: invited people
+    # choose listing when they confirm; attested ones were consented elsewhere.
+    INVITED_BY_ORGANIZERS = "invited-by-organizers"
+    ATTESTED_BY_ORGANIZERS = "attested-by-organizers"
 
     letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="signatures", verbose_name=_("letter"))
     full_name = models.CharField(_("full name"), max_length=120)
@@ -540,6 +682,29 @@ class Signature(models.Model):
         _("IP hash"), max_length=64, blank=True, default="", help_text=_("Salted hash of the submitter's IP address.")
     )
 
+    # Signatures gathered before the site (by agents, guilds, unions) and
+    # brought in by organizers. Attested ones count apart on the public ledger.
+    added_by_organizers = models.BooleanField(
+        _("added by organizers"),
+        default=False,
+        help_text=_("The organizers hold this person's consent (a signed form, an agent's email)."),
+    )
+    consent_note = models.CharField(
+        _("consent note"), max_length=500, blank=True, help_text=_("How the organizers obtained the consent.")
+    )
+    import_run = models.ForeignKey(
+        "ImportRun",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="signatures",
+        verbose_name=_("import"),
+    )
+    # Answers to the letter's custom questions, {str(question id): value}: a
+    # JSON object works the same on SQLite and PostgreSQL, and a question the
+    # organizers delete later leaves nothing to migrate.
+    answers = models.JSONField(_("answers"), default=dict, blank=True)
+
     objects = SignatureQuerySet.as_manager()
 
     class Meta:
@@ -584,6 +749,10 @@ class Signature(models.Model):
             models.CheckConstraint(
                 condition=Q(state="withdrawn") | ~Q(email_normalized=""),
                 name="signature_has_email_unless_withdrawn",
+            ),
+            models.CheckConstraint(
+                condition=Q(added_by_organizers=False) | ~Q(consent_note=""),
+                name="organizer_added_signature_has_consent_note",
             ),
         ]
         indexes = [
@@ -641,10 +810,14 @@ class Signature(models.Model):
         return f"{self.full_name} ({self.get_state_display()})"
 
     def save(self, *args, **kwargs) -> None:
+        self.derive_fields()
+        super().save(*args, **kwargs)
+
+    def derive_fields(self) -> None:
+        """The fields kept for search and limits; also called before a bulk_create, which skips save()."""
         self.name_key = name_key(self.full_name)
         if self.email_normalized and "@" in self.email_normalized:
             self.email_domain = self.email_normalized.rsplit("@", 1)[1]
-        super().save(*args, **kwargs)
 
     def counter_keys(self) -> set[str]:
         """The counters this signature, in its current state, adds one to."""
@@ -656,11 +829,17 @@ class Signature(models.Model):
             keys.add(SignatureCounter.rejected_key(self.rejection_category))
         if self.state == self.State.APPROVED:
             keys.add(SignatureCounter.PUBLIC)
+            if self.added_by_organizers:
+                keys.add(SignatureCounter.ADDED_BY_ORGANIZERS)
             if self.wants_listing:
                 keys.add(SignatureCounter.LISTED)
                 if self.profession_id:
                     keys.add(SignatureCounter.profession_key(self.profession_id))
         return keys
+
+    @property
+    def is_invited_by_organizers(self) -> bool:
+        return self.consent_version == self.INVITED_BY_ORGANIZERS
 
     @property
     def profession_label(self) -> str:
@@ -682,12 +861,13 @@ class SignatureCounter(models.Model):
     PUBLIC = "public"
     LISTED = "listed"
     HELD = "held"
+    ADDED_BY_ORGANIZERS = "added_by_organizers"
 
     letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="counters", verbose_name=_("letter"))
     key = models.CharField(
         _("key"),
         max_length=64,
-        help_text=_("'public', 'listed', 'state:<state>', 'held' or 'profession:<id>'."),
+        help_text=_("'public', 'listed', 'state:<state>', 'held', 'added_by_organizers' or 'profession:<id>'."),
     )
     value = models.BigIntegerField(_("value"), default=0)
 
@@ -1075,6 +1255,7 @@ class OutgoingEmail(models.Model):
         PUBLIC = "signature_public", _("Your signature is public")
         REVISION_NOTICE = "revision_notice", _("The text you signed has changed")
         LETTER_UPDATE = "letter_update", _("An update about the letter")
+        IMPORT_INVITE = "import_invite", _("You were added by the organizers: confirm")
 
     signature = models.ForeignKey(
         Signature, on_delete=models.CASCADE, related_name="outgoing_emails", verbose_name=_("signature")

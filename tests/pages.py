@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from signatures import services
 from signatures.abuse.lists import name_hold
-from signatures.models import Letter, LetterUpdate, Signature, WatchlistEntry
+from signatures.models import CustomQuestion, Letter, LetterUpdate, Signature, WatchlistEntry
 from signatures.tokens import Purpose, make_invitation_token, make_token
 from tests.factories import make_letter, make_signature
 
@@ -47,11 +47,36 @@ class Page:
     status: int = 200
 
 
+# Answers to the demo letter's questions: the public one shows on the list and
+# in the exports, the private ones must appear on no public page or export.
+PUBLIC_ANSWER = "Guild of Film Editors"
+PRIVATE_ANSWER = "MEMBER-NO-7731-PRIVATE"
+PRIVATE_CHOICE = "Paid-up member (private)"
+
+
+def seed_custom_questions(letter: Letter) -> dict[str, str]:
+    """A public question, a private text question, a private choice and a tick box: {str(id): answer}."""
+    guild, _ = CustomQuestion.objects.get_or_create(
+        letter=letter, label="Union or guild", defaults={"is_public": True, "position": 0}
+    )
+    number, _ = CustomQuestion.objects.get_or_create(letter=letter, label="Member number", defaults={"position": 1})
+    status, _ = CustomQuestion.objects.get_or_create(
+        letter=letter,
+        label="Membership",
+        defaults={"kind": CustomQuestion.Kind.CHOICE, "choices": f"{PRIVATE_CHOICE}\nLapsed", "position": 2},
+    )
+    tick, _ = CustomQuestion.objects.get_or_create(
+        letter=letter, label="I am a working professional", defaults={"kind": CustomQuestion.Kind.CHECKBOX}
+    )
+    return {guild.key: PUBLIC_ANSWER, number.key: PRIVATE_ANSWER, status.key: PRIVATE_CHOICE, tick.key: True}
+
+
 def seed_demo_letter() -> Letter:
     """The demo letter with notable and recent signatories, a second (closed) letter for the home page."""
     call_command("create_demo_letter", stdout=_Discard())
     letter = Letter.objects.get(slug=DEMO_SLUG)
     professions = {p.name: p for p in letter.professions.all()}
+    answers = seed_custom_questions(letter)
     for index, (name, profession, affiliation, city, country) in enumerate(NOTABLE + RECENT):
         title = "" if profession in professions else profession
         make_signature(
@@ -66,6 +91,7 @@ def seed_demo_letter() -> Letter:
             country=country,
             is_notable=index < len(NOTABLE),
             is_verified=index < 2,
+            answers=answers if index in (0, len(NOTABLE)) else {},
         )
     if not Letter.objects.filter(slug="protect-session-musicians").exists():
         make_letter(

@@ -32,8 +32,9 @@ def _consume(response) -> None:
 @override_settings(CACHES=LOCAL_CACHE, SIGNATURES_PAGE_SIZE=5)
 class PublicPagesQueryCountTests(TestCase):
     # The public list's budget: letter, professions, counters, one page of rows.
-    # The visitor's list-page limit (its window row), the letter, professions, counters, one page of rows.
-    LIST_QUERIES = 5
+    # The visitor's list-page limit (its window row), the letter, professions, the letter's
+    # custom questions (public answers show on entries), counters, one page of rows.
+    LIST_QUERIES = 6
 
     @classmethod
     def setUpTestData(cls):
@@ -98,7 +99,7 @@ class PublicPagesQueryCountTests(TestCase):
         with self.assertNumQueries(first):
             self.client.get(deep)
 
-    def test_the_public_list_takes_five_queries(self):
+    def test_the_public_list_takes_six_queries(self):
         for url in (self._url("signatories"), self._url("signatories", q="lopez", profession=self.director.pk)):
             with self.assertNumQueries(self.LIST_QUERIES):
                 self.client.get(url)
@@ -108,11 +109,12 @@ class PublicPagesQueryCountTests(TestCase):
             with self.assertNumQueries(2):
                 self.client.get(self._url(name))
 
-    def test_exports_take_four_queries_however_many_rows(self):
-        # The visitor's export limit, the letter, then the rows through one cursor (JSON also reads the count).
-        with self.assertNumQueries(3):
-            _consume(self.client.get(self._url("export_csv")))
+    def test_exports_take_five_queries_however_many_rows(self):
+        # The visitor's export limit, the letter, its custom questions (public ones are exported), then the rows
+        # through one cursor (JSON also reads the count).
         with self.assertNumQueries(4):
+            _consume(self.client.get(self._url("export_csv")))
+        with self.assertNumQueries(5):
             _consume(self.client.get(self._url("export_json")))
 
     def test_every_page_stays_within_a_small_budget(self):

@@ -269,8 +269,8 @@ class VersionLabelCostTests(TestCase):
             make_signature(letter, Signature.State.APPROVED, version=version)
         url = reverse("signatures:signatories", kwargs={"slug": letter.slug})
         self.client.get(url)
-        # The visitor's list-page limit, the letter, professions, counters, one page of rows.
-        with self.assertNumQueries(5):
+        # The visitor's list-page limit, the letter, professions, counters, one page of rows, public questions.
+        with self.assertNumQueries(6):
             page = self.client.get(url)
         self.assertNotContains(page, "signed text v")
 
@@ -282,7 +282,7 @@ class VersionLabelCostTests(TestCase):
         services.publish_letter_version(letter=letter, is_major=False)
         url = reverse("signatures:signatories", kwargs={"slug": letter.slug})
         self.client.get(url)
-        with self.assertNumQueries(6):
+        with self.assertNumQueries(7):
             page = self.client.get(url)
         self.assertContains(page, "signed text v1")
 

@@ -8,7 +8,8 @@ from django import forms
 from django.contrib.admin.helpers import ActionForm
 from django.utils.translation import gettext_lazy as _
 
-from signatures.models import Letter, Profession, Signature
+from signatures.forms import answer_field, answer_field_name, clean_line
+from signatures.models import CustomQuestion, ImportRun, Letter, Profession, Signature
 
 
 class ModerationActionForm(ActionForm):
@@ -109,3 +110,99 @@ class ProfessionForm(forms.ModelForm):
     class Meta:
         model = Profession
         fields = ["name", "position"]
+
+
+# --- imports and signatures added by hand ---------------------------------------
+
+CONSENT_HELP = _(
+    "Invite: each person gets an email to confirm and to choose whether to be listed; nothing shows until they "
+    "do. Attested: you hold each person's consent (a signed form, an agent's email) and say where below."
+)
+
+
+class ConsentFormMixin(forms.Form):
+    consent = forms.ChoiceField(
+        label=_("How consent is obtained"),
+        choices=ImportRun.Consent.choices,
+        initial=ImportRun.Consent.INVITE,
+        widget=forms.RadioSelect,
+        help_text=CONSENT_HELP,
+    )
+    consent_note = forms.CharField(
+        label=_("Where the consent is recorded"),
+        max_length=500,
+        required=False,
+        help_text=_("Required for attested: for example 'Signed paper forms from the guild meeting, 3 May'."),
+        widget=forms.TextInput(attrs={"size": 80}),
+    )
+    wants_listing = forms.BooleanField(
+        label=_("They agreed to be named on the public list (attested only)"),
+        required=False,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        if cleaned.get("consent") == ImportRun.Consent.ATTESTED and not (cleaned.get("consent_note") or "").strip():
+            self.add_error("consent_note", _("Say where the consent is recorded: attested signatures need it."))
+        return cleaned
+
+
+class ImportUploadForm(ConsentFormMixin):
+    letter = forms.ModelChoiceField(label=_("Letter"), queryset=Letter.objects.all())
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("CSV (comma, semicolon or tab separated) or Excel .xlsx; the first row names the columns."),
+    )
+    field_order = ["letter", "file", "consent", "consent_note", "wants_listing"]
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith((".csv", ".txt", ".tsv", ".xlsx")):
+            raise forms.ValidationError(_("Upload a .csv or .xlsx file."))
+        return upload
+
+
+class ImportMappingForm(forms.Form):
+    """One menu per field of ours: which column of the file holds it."""
+
+    def __init__(self, *args: Any, headers: list[str], fields: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        columns = [("", _("(not in the file)")), *((str(i), h or f"#{i + 1}") for i, h in enumerate(headers))]
+        for key, label in fields.items():
+            self.fields[key] = forms.ChoiceField(label=label, choices=columns, required=key in ("full_name", "email"))
+
+    def mapping(self) -> dict[str, int]:
+        return {key: int(value) for key, value in self.cleaned_data.items() if value not in ("", None)}
+
+
+class AddSignatureForm(ConsentFormMixin):
+    """One signature by hand, checked as the sign form checks it."""
+
+    full_name = forms.CharField(label=_("Full name"), max_length=Signature._meta.get_field("full_name").max_length)
+    email = forms.EmailField(label=_("Email"), max_length=254)
+    profession = forms.ModelChoiceField(label=_("Profession"), queryset=Profession.objects.none(), required=False)
+    title = forms.CharField(label=_("Title or role"), max_length=120, required=False)
+    affiliation = forms.CharField(label=_("Affiliation"), max_length=150, required=False)
+    city = forms.CharField(label=_("City"), max_length=100, required=False)
+    country = forms.CharField(label=_("Country"), max_length=100, required=False)
+    field_order = ["full_name", "email", "profession", "title", "affiliation", "city", "country"]
+
+    def __init__(self, *args: Any, letter: Letter, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.letter = letter
+        self.fields["profession"].queryset = letter.professions.all()  # type: ignore[attr-defined]
+        self.questions = list(CustomQuestion.objects.filter(letter=letter))
+        for question in self.questions:
+            self.fields[answer_field_name(question)] = answer_field(question)
+
+    def clean_full_name(self) -> str:
+        return clean_line(self.cleaned_data["full_name"], field_label=_("Full name"))
+
+    def answers(self) -> dict[str, Any]:
+        found = {}
+        for question in self.questions:
+            value = self.cleaned_data.get(answer_field_name(question))
+            if value not in (None, "", False):
+                found[question.key] = value
+        return found

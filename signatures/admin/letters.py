@@ -28,6 +28,7 @@ from signatures.admin.forms import ProfessionForm, PublishRevisionForm
 from signatures.admin.site import staff_member
 from signatures.admin.teams import LetterTeamAdmin, LetterTeamFilter
 from signatures.models import (
+    CustomQuestion,
     DigestSubscription,
     Invitation,
     Letter,
@@ -126,6 +127,14 @@ class ProfessionInline(admin.TabularInline):
     fields = ["name", "position"]
 
 
+class CustomQuestionInline(admin.TabularInline):
+    """Extra questions on the sign form; answers stay with the organizers unless a question is public."""
+
+    model = CustomQuestion
+    extra = 0
+    fields = ["label", "kind", "choices", "is_required", "is_public", "position"]
+
+
 class LetterTranslationInline(admin.StackedInline):
     """Visitors whose language matches read this text; everyone else reads the original."""
 
@@ -150,7 +159,7 @@ class LetterAdmin(LetterTeamAdmin):
     list_filter = ["status", "requires_moderation", "is_paused"]
     search_fields = ["title", "slug"]
     prepopulated_fields = {"slug": ["title"]}
-    inlines = [ProfessionInline, LetterTranslationInline, InvitationInline, LetterVersionInline]
+    inlines = [ProfessionInline, CustomQuestionInline, LetterTranslationInline, InvitationInline, LetterVersionInline]
     fieldsets = [
         (None, {"fields": ["title", "slug", "addressee", "summary", "body"]}),
         (_("Signing"), {"fields": ["status", "is_paused", "opens_at", "closes_at", "goal", "requires_moderation"]}),

@@ -35,6 +35,7 @@ from signatures.admin.site import staff_member
 from signatures.admin.teams import LetterTeamAdmin, LetterTeamFilter
 from signatures.csv_export import stream_csv
 from signatures.models import (
+    CustomQuestion,
     DigestSubscription,
     InvalidationRun,
     Letter,
@@ -79,6 +80,8 @@ EXPORT_COLUMNS = [
     ("approved_at", _("approved at")),
     ("rejected_at", _("rejected at")),
     ("rejection_reason", _("rejection reason")),
+    ("added_by_organizers", _("added by organizers")),
+    ("consent_note", _("consent note")),
 ]
 
 
@@ -196,6 +199,7 @@ class SignatureAdmin(LetterTeamAdmin):
         "wants_listing",
         "is_founding",
         "needs_reaffirmation",
+        "added_by_organizers",
         ("created_at", admin.DateFieldListFilter),
         ("confirmed_at", admin.DateFieldListFilter),
     ]
@@ -263,6 +267,10 @@ class SignatureAdmin(LetterTeamAdmin):
             },
         ),
         (
+            _("Consent and answers"),
+            {"fields": ["consent_version", "added_by_organizers", "consent_note", "import_run", "answers"]},
+        ),
+        (
             _("Dates and origin"),
             {
                 "fields": [
@@ -281,6 +289,11 @@ class SignatureAdmin(LetterTeamAdmin):
     # through an action (a service), never by editing the form.
     readonly_fields = [
         "letter",
+        "consent_version",
+        "added_by_organizers",
+        "consent_note",
+        "import_run",
+        "answers",
         "email",
         "profession",
         "wants_listing",
@@ -661,10 +674,17 @@ class SignatureAdmin(LetterTeamAdmin):
 
     def _csv_response(self, queryset: QuerySet[Signature]) -> StreamingHttpResponse:
         fields = [name for name, _label in EXPORT_COLUMNS]
-        rows = queryset.values_list(*fields).iterator(chunk_size=2000)
-        response = StreamingHttpResponse(
-            stream_csv([str(label) for _name, label in EXPORT_COLUMNS], rows), content_type="text/csv; charset=utf-8"
+        # Organizers get every answer to their questions, public or not: one column per question.
+        questions = list(CustomQuestion.objects.select_related("letter").order_by("letter_id", "position", "id"))
+        several_letters = len({q.letter_id for q in questions}) > 1
+        header = [str(label) for _name, label in EXPORT_COLUMNS] + [
+            f"{q.letter.slug}: {q.label}" if several_letters else q.label for q in questions
+        ]
+        rows = (
+            (*row, *(q.display(answers or {}) for q in questions))
+            for *row, answers in queryset.values_list(*fields, "answers").iterator(chunk_size=2000)
         )
+        response = StreamingHttpResponse(stream_csv(header, rows), content_type="text/csv; charset=utf-8")
         filename = f"signatures-{timezone.now():%Y%m%d-%H%M}.csv"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response

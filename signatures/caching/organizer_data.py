@@ -32,6 +32,7 @@ from signatures.models import (
     AllowedNetwork,
     BlockedAddress,
     BlockedDomain,
+    CustomQuestion,
     LetterVersion,
     PrivacyNotice,
     Profession,
@@ -148,6 +149,11 @@ def professions(letter: Letter) -> list[Profession]:
     return _kept_or_load(f"professions:{letter.pk}", lambda: list(letter.professions.all()))
 
 
+def custom_questions(letter: Letter) -> list[CustomQuestion]:
+    """The organizers' extra questions on `letter`'s sign form, in their order (read-only instances)."""
+    return _kept_or_load(f"questions:{letter.pk}", lambda: list(letter.custom_questions.all()))
+
+
 def current_version(letter: Letter) -> LetterVersion | None:
     """
     The letter's latest published version. Versions never change once
@@ -176,6 +182,7 @@ def connect_signals() -> None:
         AllowedNetwork,
         BlockedAddress,
         BlockedDomain,
+        CustomQuestion,
         LetterVersion,
         PrivacyNotice,
         Profession,

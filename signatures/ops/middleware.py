@@ -42,6 +42,9 @@ class RequestGuardMiddleware:
         except ValueError:
             return HttpResponseBadRequest("Bad Content-Length.", content_type="text/plain")
         cap = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if request.method == "POST" and request.path == reverse("admin:signatures_importrun_add"):
+            # An organizer's spreadsheet of signatures gathered elsewhere.
+            cap = settings.SIGNATURES_IMPORT_MAX_BYTES
         if cap is not None and length > cap:
             response = HttpResponse("Request body too large.", status=413, content_type="text/plain")
             response["Connection"] = "close"

@@ -51,6 +51,15 @@ _ROWS = [
         False,
     ),
     (
+        SignatureCounter.ADDED_BY_ORGANIZERS,
+        _("of which added by organizers with recorded consent"),
+        _(
+            "Gathered before the letter was online (by agents, guilds, unions) and added by the organizers, "
+            "who hold each person's consent. Checked against the watchlist and moderated like the others."
+        ),
+        True,
+    ),
+    (
         SignatureCounter.state_key(State.REJECTED),
         _("Rejected"),
         _("Not eligible, duplicates under another address, or fake."),

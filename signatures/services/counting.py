@@ -79,6 +79,18 @@ def save_counted(signature: Signature, keys_before: set[str], update_fields: Ite
     changes.apply()
 
 
+def create_counted(signatures: list[Signature]) -> list[Signature]:
+    """Insert new signatures in one statement and add them to their counters in the same transaction."""
+    for signature in signatures:
+        signature.derive_fields()
+    created = Signature.objects.bulk_create(signatures)
+    changes = CounterChanges()
+    for signature in created:
+        changes.moved(signature, set())
+    changes.apply()
+    return created
+
+
 @transaction.atomic
 def recount_letter(*, letter: Letter) -> dict[str, tuple[int, int]]:
     """Recompute a letter's counters from the signatures; return {key: (stored, actual)} for any drift."""
@@ -88,7 +100,7 @@ def recount_letter(*, letter: Letter) -> dict[str, tuple[int, int]]:
     groups = (
         Signature.objects.filter(letter=letter)
         .order_by()
-        .values("state", "hold_reason", "wants_listing", "profession_id", "rejection_category")
+        .values("state", "hold_reason", "wants_listing", "profession_id", "rejection_category", "added_by_organizers")
         .annotate(signatures=Count("pk"))
     )
     for group in groups:

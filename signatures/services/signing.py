@@ -88,6 +88,7 @@ def sign_letter(
     language: str = "",
     invitation: Invitation | None = None,
     consent_version: str = "",
+    answers: dict[str, str | bool] | None = None,
 ) -> SignOutcome:
     """Record a signature and email its confirmation link; one signature per email per letter."""
     if invitation is not None or letter.is_accepting_signatures:
@@ -112,6 +113,7 @@ def sign_letter(
         "language": language,
         "invitation": invitation,
         "consent_version": consent_version,
+        "answers": answers,
     }
     try:
         return _sign_letter(**fields)
@@ -145,6 +147,7 @@ def _sign_letter(
     language: str,
     invitation: Invitation | None,
     consent_version: str,
+    answers: dict[str, str | bool] | None,
 ) -> SignOutcome:
     if invitation is not None:
         # A founding letter is signed only through a usable invitation.
@@ -190,6 +193,7 @@ def _sign_letter(
         language=language,
         is_founding=invitation is not None,
         version=ensure_letter_version(letter=letter),
+        answers=answers or {},
     )
     # Every attempt tries the INSERT and lets the one-signature-per-email
     # constraint say whether the address is known (also what makes concurrent
@@ -230,7 +234,7 @@ def find_signature_for_token(token: str, purpose: Purpose) -> Signature | None:
 
 
 @transaction.atomic
-def confirm_signature(*, token: str) -> Signature | None:
+def confirm_signature(*, token: str, wants_listing: bool = False) -> Signature | None:
     """Confirm by emailed link (POST only), once; auto-approve unless the letter moderates or it is held."""
     pk = signature_id_from_token(token)
     if pk is None:
@@ -246,6 +250,10 @@ def confirm_signature(*, token: str) -> Signature | None:
     now = timezone.now()
     signature.state = State.CONFIRMED
     signature.confirmed_at = now
+    if signature.is_invited_by_organizers:
+        # Invited by the organizers: the person, not the file, says whether to be named.
+        signature.wants_listing = wants_listing
+        signature.listing_consent_at = now if wants_listing else None
     # Checked at confirmation, on every letter (moderated or not, founding
     # invitations too): a look-alike of a watchlist name would otherwise be
     # listed at once, under a name a reader trusts.

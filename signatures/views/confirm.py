@@ -20,7 +20,8 @@ from signatures.tokens import Purpose
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     # Mail link scanners fetch links: the GET only shows a button.
     if request.method == "POST":
-        signature = services.confirm_signature(token=token)
+        # Only people added by the organizers choose listing here; others chose on the form.
+        signature = services.confirm_signature(token=token, wants_listing=request.POST.get("wants_listing") == "on")
         if signature is None:
             return render(request, "signatures/link_invalid.html", {"purpose": "confirm"}, status=400)
         letter = signature.letter.translated(translation.get_language())

@@ -26,11 +26,12 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
 from signatures.abuse.limits import limit_per_ip
+from signatures.caching import organizer_data
 from signatures.caching.http import public_cache
 from signatures.caching.pages import shared_public_page
 from signatures.csv_export import stream_csv
 from signatures.links import absolute_url
-from signatures.models import Letter, Signature, SignatureCounter
+from signatures.models import CustomQuestion, Letter, Signature, SignatureCounter
 from signatures.pagination import Cursor, between_cursors
 from signatures.views.signatories import ListFilters
 
@@ -68,11 +69,19 @@ def _listed(request: HttpRequest, letter: Letter) -> QuerySet[Signature]:
     )
 
 
-def _public_rows(signatures: QuerySet[Signature]) -> Iterator[tuple[str, str, str, str, str, bool, bool, str]]:
-    rows: Iterator[Any] = signatures.values_list(*PUBLIC_COLUMNS).iterator(chunk_size=FETCH_ROWS)
-    for name, profession, title, affiliation, city, country, verified, notable, created_at in rows:
+def _public_questions(letter: Letter) -> list[CustomQuestion]:
+    # Only questions the organizers marked public leave in an export; the rest stay with them.
+    return [q for q in organizer_data.custom_questions(letter) if q.is_public]
+
+
+def _public_rows(signatures: QuerySet[Signature], questions: list[CustomQuestion]) -> Iterator[tuple[Any, ...]]:
+    columns = (*PUBLIC_COLUMNS, "answers") if questions else PUBLIC_COLUMNS
+    rows: Iterator[Any] = signatures.values_list(*columns).iterator(chunk_size=FETCH_ROWS)
+    for name, profession, title, affiliation, city, country, verified, notable, created_at, *rest in rows:
         location = f"{city}, {country}" if city and country else city or country
-        yield name, profession or "", title, affiliation, location, verified, notable, _date(created_at)
+        answers = rest[0] if rest else {}
+        public = tuple(question.display(answers or {}) for question in questions)
+        yield name, profession or "", title, affiliation, location, verified, notable, _date(created_at), *public
 
 
 def _date(moment: datetime) -> str:
@@ -102,9 +111,12 @@ def download_headers(response: HttpResponse | StreamingHttpResponse, filename: s
 @public_cache(max_age=300)
 def export_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     letter = letter_or_404(slug)
-    rows = ((name, prof, title, aff, loc, "yes" if v else "", "yes" if n else "", d)
-            for name, prof, title, aff, loc, v, n, d in _public_rows(_listed(request, letter)))  # fmt: skip
-    response = StreamingHttpResponse(chunked(stream_csv(CSV_HEADER, rows)), content_type="text/csv; charset=utf-8")
+    questions = _public_questions(letter)
+    listed = _public_rows(_listed(request, letter), questions)
+    rows = ((name, prof, title, aff, loc, "yes" if v else "", "yes" if n else "", d, *answers)
+            for name, prof, title, aff, loc, v, n, d, *answers in listed)  # fmt: skip
+    header = (*CSV_HEADER, *(q.label for q in questions))
+    response = StreamingHttpResponse(chunked(stream_csv(header, rows)), content_type="text/csv; charset=utf-8")
     download_headers(response, f"{letter.slug}-signatories.csv")
     return response
 
@@ -117,7 +129,10 @@ def _json_lines(letter: Letter, rows: QuerySet[Signature]) -> Iterator[str]:
     # The object is written by hand so that the list can stream.
     yield json.dumps(head, ensure_ascii=False)[:-1] + ', "signatories": ['
     separator = "\n"
-    for name, profession, title, affiliation, location, verified, notable, signed_on in _public_rows(rows):
+    questions = _public_questions(letter)
+    for name, profession, title, affiliation, location, verified, notable, signed_on, *answers in _public_rows(
+        rows, questions
+    ):
         row = {
             "name": name,
             "profession": profession,
@@ -128,6 +143,8 @@ def _json_lines(letter: Letter, rows: QuerySet[Signature]) -> Iterator[str]:
             "notable": notable,
             "signed_on": signed_on,
         }
+        if questions:
+            row["answers"] = {q.label: answer for q, answer in zip(questions, answers, strict=True) if answer}
         yield separator + json.dumps(row, ensure_ascii=False)
         separator = ",\n"
     yield "\n]}\n"

@@ -51,6 +51,8 @@ def _render_letter(
         "page_placeholders": for_keeping,
         # News from the organizers, newest first, under the letter.
         "updates": LetterUpdate.objects.published().filter(letter_id=letter.pk)[:UPDATES_ON_LETTER_PAGE],
+        # The form read the letter's questions already; only public ones show on entries.
+        "public_questions": [q for q in form.questions if q.is_public],
     }
     response = render(request, "signatures/letter.html", context, status=status)
     # The sign form holds this visitor's CSRF token, and after a failed post their

@@ -21,6 +21,7 @@ from django.utils import translation
 from django.views.decorators.http import require_safe
 
 from signatures.abuse.limits import limit_per_ip
+from signatures.caching import organizer_data
 from signatures.caching.http import public_cache
 from signatures.caching.pages import shared_public_page
 from signatures.models import Letter, Profession, Signature, SignatureCounter
@@ -124,5 +125,6 @@ def signatories(request: HttpRequest, slug: str) -> HttpResponse:
         "next_url": _url(**params, after=page.next_cursor) if page.next_cursor else None,
         "previous_url": _url(**params, before=page.previous_cursor) if page.previous_cursor else None,
         "is_first_page": not page.has_previous,
+        "public_questions": [q for q in organizer_data.custom_questions(letter) if q.is_public],
     }
     return render(request, "signatures/signatories/list.html", context)
