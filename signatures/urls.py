@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.urls import path
 
 from .views import (
@@ -45,8 +44,3 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]
-
-if settings.SIGNATURES_BENCH:
-    from .views import bench
-
-    urlpatterns.append(path("bench/baseline/", bench.baseline, name="bench_baseline"))
