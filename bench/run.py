@@ -764,6 +764,7 @@ def report(
     drift: dict,
     recount: str,
     loads: tuple[str, str],
+    in_process: tuple[list[tuple[str, float | None]], dict[str, float]] | None,
     markdown: bool,
 ) -> None:
     hellos = [r for r in results if r.name.startswith(BARE_HELLO)]
@@ -789,6 +790,9 @@ def report(
     if stack:
         print()
         print(stack_table(stack, anchor, markdown=False))
+    if in_process:
+        print()
+        print(in_process_table(in_process, markdown=False))
     print(f"- charts: {write_charts(results, stack, anchor, when, loads)}")
     summary = {
         "when": datetime.now(UTC).isoformat(),
@@ -799,6 +803,7 @@ def report(
         "listed": fixture.public_rows,
         "results": [r.__dict__ for r in results],
         "stack": [r.__dict__ for r in stack],
+        "in_process": {"middleware": in_process[0], "access_line": in_process[1]} if in_process else None,
         "drift": {k: list(v) for k, v in drift.items()},
     }
     (OUT / "results.json").write_text(json.dumps(summary, indent=2))
@@ -808,6 +813,9 @@ def report(
         if stack:
             print()
             print(stack_table(stack, anchor, markdown=True))
+        if in_process:
+            print()
+            print(in_process_table(in_process, markdown=True))
 
 
 ALWAYS = (BARE_HELLO, TRIVIAL)
@@ -836,6 +844,27 @@ def parse_options() -> tuple[argparse.Namespace, Callable[[str], bool]]:
         return any(word.replace("(no page cache)", "").strip() in name for word in wanted)
 
     return options, chosen
+
+
+def measure_in_process() -> tuple[list[tuple[str, float | None]], dict[str, float]]:
+    import stack_cost  # it needs Django set up
+
+    log("stack: in one process, each middleware list and access line in turns (7 rounds)")
+    middleware = stack_cost.middleware_costs()
+    lines = stack_cost.access_line_costs()
+    return middleware, lines
+
+
+def in_process_table(in_process: tuple[list[tuple[str, float | None]], dict[str, float]], *, markdown: bool) -> str:
+    middleware, lines = in_process
+    full = dict(middleware)["all our middleware"]
+    rows = [
+        (name, "breaks the view", "-") if cost is None else (name, f"{cost:,.0f} µs", f"{full - cost:+,.0f} µs")
+        for name, cost in middleware
+    ]
+    rows += [(f"access line: {name}", f"{cost:,.0f} µs", "-") for name, cost in lines.items()]
+    headings = ("trivial view in one process (fastest of 7 rounds)", "CPU/request", "saves")
+    return render(headings, rows, markdown=markdown)
 
 
 def measure_ours(wrk: str, fixture: Fixture, duration: int, chosen: Callable[[str], bool]) -> tuple[list[Result], str]:
@@ -898,6 +927,7 @@ def main() -> None:
     ours, static = measure_ours(wrk, fixture, options.duration, chosen)
     results += ours
     stack = measure_stack(wrk, options.duration, chosen)
+    in_process = measure_in_process() if chosen("stack: in one process") else None
     results += measure_bare(wrk, options.duration, suffix="after", insert=False)
     log(f"gunicorn stopped ({time.monotonic() - started:.0f} s of measuring)")
     loads = (loads_start, load_average())
@@ -909,7 +939,16 @@ def main() -> None:
     recount = "recount after the sign load: no drift" if not drift else f"recount found DRIFT: {drift}"
     log(recount)
 
-    report(results, stack, fixture=fixture, drift=drift, recount=recount, loads=loads, markdown=options.markdown)
+    report(
+        results,
+        stack,
+        fixture=fixture,
+        drift=drift,
+        recount=recount,
+        loads=loads,
+        in_process=in_process,
+        markdown=options.markdown,
+    )
     print(f"- {static}")
     if drift:
         sys.exit(1)
