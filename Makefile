@@ -74,7 +74,8 @@ worker: $(VENV)/.runtime
 
 # Each script measures one thing against PostgreSQL and gunicorn and prints its
 # table; add yours to BENCH_SCRIPTS. BENCH_ARGS go to every script
-# (e.g. BENCH_ARGS="--duration 5"). Results: bench/RESULTS.md.
+# (e.g. BENCH_ARGS="--duration 5"). Needs wrk (bench/run.py installs Debian's
+# package if missing). Results: bench/RESULTS.md; charts: bench/out/*.svg.
 BENCH_SCRIPTS ?= bench/run.py bench/email_throughput.py bench/impersonation.py bench/import_signatures.py
 BENCH_ARGS ?=
 bench: $(VENV)/.dev

@@ -85,7 +85,9 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 # gunicorn of that user; we do not use it, so none is opened.
 control_socket_disable = True
 
-accesslog = "-"
+# GUNICORN_ACCESS_LOG=0 turns the access line off where the proxy in front
+# already logs each request; errors still log.
+accesslog = None if os.environ.get("GUNICORN_ACCESS_LOG", "").strip().lower() in ("0", "off", "false") else "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # The request id is the one RequestIdMiddleware set on the response.

@@ -1,15 +1,29 @@
 #!/usr/bin/env python
 """
 `make bench`: how fast Undersigned is on this machine, against PostgreSQL and
-gunicorn (2 sync workers), at a million signatures.
+gunicorn (2 sync workers), at a million signatures, as ratios to a bare Django.
 
-    .venv/bin/python bench/run.py [--duration 10] [--rows 1000000] [--markdown]
+    .venv/bin/python bench/run.py [--duration 10] [--rows 1000000] [--markdown] [--only WORDS]
 
-It loads a million signatures into `undersigned_bench` once (later runs reuse
-them), starts gunicorn the way production does (DEBUG=0, Redis cache,
-whitenoise), measures each scenario with wrk at its default concurrency
-(2 threads, 10 connections) and prints requests/s, p50, p99 and the ratio to a
-trivial Django view served the same way. It stops gunicorn however it ends.
+Needs wrk (Debian's package; installed with apt-get if missing), PostgreSQL and
+Redis. It loads a million signatures into `undersigned_bench` once (later runs
+reuse them) and measures, each scenario with wrk at its default concurrency
+(2 threads, 10 connections) after a 2-second warm-up:
+
+1. the anchor: a bare Django project (bench/bare/: Django's default middleware,
+   one view returning "hello", one inserting one row), served by gunicorn with
+   no config file and no access log — before everything else;
+2. our site as production serves it (DEBUG=0, our gunicorn.conf.py, Redis cache,
+   whitenoise) through bench/settings.py, which adds our trivial view: the
+   pages, sign POSTs, the CSV export, the pages again without the page cache;
+3. our trivial view with each middleware left out in turn and gunicorn with and
+   without our config and access log: what each costs per request, as requests/s
+   and as the workers' CPU time per request (which other load hardly moves);
+4. the bare hello again, after.
+
+Every figure prints as a ratio to the mean of the two bare hellos, with the load
+average at the start and the end; SVG charts go to bench/out/ and a copy to
+bench/charts/ (bench/RESULTS.md shows them). It stops gunicorn however it ends.
 
 The load generator's address (127.0.0.1) is allow-listed for the per-IP abuse
 limits (an AllowedNetwork row), and every signature uses its own email domain,
@@ -38,9 +52,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import charts as charts_module
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 LUA = Path(__file__).resolve().parent / "lua"
+BARE = Path(__file__).resolve().parent / "bare"
+CHARTS = Path(__file__).resolve().parent / "charts"
 PYTHON = sys.executable
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
 BASE_URL = f"http://127.0.0.1:{PORT}"
@@ -54,7 +72,8 @@ BENCH_ENV = {
     "SITE_URL": BASE_URL,
     # Plain HTTP on loopback: no redirect to HTTPS.
     "SECURE_SSL_REDIRECT": "0",
-    "SIGNATURES_BENCH": "1",
+    # Production's settings plus the trivial view (bench/settings.py).
+    "DJANGO_SETTINGS_MODULE": "bench.settings",
     "EMAIL_URL": "dummymail://",
     "LOG_LEVEL": "WARNING",
     "WEB_CONCURRENCY": "2",
@@ -201,26 +220,57 @@ def prepare(rows: int) -> Fixture:
 
 
 class Server:
-    def __init__(self) -> None:
+    """
+    gunicorn with 2 sync workers, started from bench/out/ so that gunicorn finds
+    no config file by itself: ours only when `config` says so.
+    """
+
+    def __init__(
+        self,
+        *,
+        app: str = "letter_site.wsgi",
+        chdir: Path = ROOT,
+        config: bool = True,
+        env: dict | None = None,
+        args: tuple[str, ...] = (),
+    ) -> None:
         self.process: subprocess.Popen | None = None
         self.log = OUT / "gunicorn.log"
+        self.app, self.chdir, self.config, self.env, self.args = app, chdir, config, env or {}, args
+
+    @classmethod
+    def bare(cls) -> Server:
+        """The bare Django project (bench/bare/), as `gunicorn bare_site.wsgi` with no config and no access log."""
+        env = {"DATABASE_URL": BENCH_ENV["DATABASE_URL"], "DJANGO_SETTINGS_MODULE": "bare_site.settings"}
+        return cls(app="bare_site.wsgi", chdir=BARE, config=False, env=env)
 
     def start(self) -> None:
-        command = [str(Path(PYTHON).parent / "gunicorn"), "letter_site.wsgi"]
-        if (ROOT / "gunicorn.conf.py").exists():
-            command += ["-c", "gunicorn.conf.py"]
+        command = [str(Path(PYTHON).parent / "gunicorn"), self.app, "--chdir", str(self.chdir)]
+        if self.config:
+            command += ["-c", str(ROOT / "gunicorn.conf.py")]
+        else:
+            # Not a setting of ours: gunicorn's default control socket is one path per
+            # user, which another gunicorn on this machine may hold.
+            command += ["--no-control-socket"]
         command += ["--workers", "2", "--bind", f"127.0.0.1:{PORT}", "--max-requests", "0"]
-        command += ["--timeout", BENCH_ENV["GUNICORN_TIMEOUT"]]
+        command += ["--timeout", BENCH_ENV["GUNICORN_TIMEOUT"], *self.args]
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                command, cwd=ROOT, env={**os.environ, **BENCH_ENV}, stdout=out, stderr=out, start_new_session=True
+                command,
+                cwd=OUT,
+                env={**os.environ, **BENCH_ENV, **self.env},
+                stdout=out,
+                stderr=out,
+                start_new_session=True,
             )
+        # Up once it answers anything: whether the page works is check()'s to say.
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"{BASE_URL}/bench/baseline/", timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
-                        return
+                with urllib.request.urlopen(f"{BASE_URL}/", timeout=2):  # noqa: S310
+                    return
+            except urllib.error.HTTPError:
+                return
             except OSError:
                 time.sleep(0.3)
         self.stop()
@@ -231,6 +281,16 @@ class Server:
             return []
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU time of the workers so far."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in self.worker_pids():
+            # The fields after the command name, which may hold spaces: utime and stime are 14 and 15.
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        return total / ticks
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -290,9 +350,9 @@ def run_wrk(wrk: str, name: str, path: str, *, script: Path, duration: int, env:
     )
 
 
-def check(path: str, *, headers: dict | None = None, expect: int = 200) -> None:
-    """One request before measuring: a page that fails would be measured fast and wrong."""
-    request = urllib.request.Request(BASE_URL + path, headers=headers or {})  # noqa: S310
+def status_of(path: str, *, headers: dict | None = None, method: str = "GET") -> int:
+    data = b"" if method == "POST" else None
+    request = urllib.request.Request(BASE_URL + path, headers=headers or {}, data=data, method=method)  # noqa: S310
 
     class NoRedirect(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, *args, **kwargs):
@@ -300,9 +360,14 @@ def check(path: str, *, headers: dict | None = None, expect: int = 200) -> None:
 
     opener = urllib.request.build_opener(NoRedirect)
     try:
-        status = opener.open(request, timeout=30).status
+        return opener.open(request, timeout=30).status
     except urllib.error.HTTPError as error:
-        status = error.code
+        return error.code
+
+
+def check(path: str, *, headers: dict | None = None, expect: int = 200, method: str = "GET") -> None:
+    """One request before measuring: a page that fails would be measured fast and wrong."""
+    status = status_of(path, headers=headers, method=method)
     if status != expect:
         sys.exit(f"{path} answered {status}, not {expect}: not measuring it.")
 
@@ -373,10 +438,14 @@ def log_result(result: Result) -> None:
     )
 
 
+TRIVIAL = "our trivial view"
+BARE_HELLO = "bare hello"
+
+
 def scenarios(fixture: Fixture) -> list[tuple[str, str, tuple[str, ...]]]:
     slug = fixture.slug
     return [
-        ("baseline (trivial view)", "/bench/baseline/", ()),
+        (TRIVIAL, "/bench/baseline/", ()),
         ("letter page GET", f"/letters/{slug}/", ()),
         ("public list, first page", f"/letters/{slug}/signatories/", ()),
         ("public list, page 10,000", f"/letters/{slug}/signatories/?after={fixture.deep_cursor}", ()),
@@ -392,17 +461,109 @@ def scenarios(fixture: Fixture) -> list[tuple[str, str, tuple[str, ...]]]:
 
 
 def measure(
-    wrk: str, chosen: list[tuple[str, str, tuple[str, ...]]], duration: int, *, suffix: str = ""
+    wrk: str,
+    chosen: list[tuple[str, str, tuple[str, ...]]],
+    duration: int,
+    *,
+    server: Server,
+    suffix: str = "",
 ) -> list[Result]:
     get_script = OUT / "get.lua"
     get_script.write_text((LUA / "report.lua").read_text())
     results = []
-    for name, path, headers in chosen:
+    for number, (name, path, headers) in enumerate(chosen, start=1):
+        log(f"[{number}/{len(chosen)}] {name + suffix}: 2 s warm-up, then {duration} s of load")
         check(path, headers=dict(h.split(": ", 1) for h in headers))
         run_wrk(wrk, name, path, script=get_script, duration=2, headers=headers)  # warm-up
+        cpu = server.cpu_seconds()
         result = run_wrk(wrk, name + suffix, path, script=get_script, duration=duration, headers=headers)
+        result.extra["cpu_us"] = (server.cpu_seconds() - cpu) / max(result.requests, 1) * 1e6
         log_result(result)
         results.append(result)
+    return results
+
+
+def measure_bare(wrk: str, duration: int, *, suffix: str, insert: bool) -> list[Result]:
+    """The bare project's hello (and its one-row insert), on a server started for it alone."""
+    server = Server.bare()
+    log(f"starting the bare Django project (bench/bare/): {BARE_HELLO} {suffix}")
+    server.start()
+    try:
+        results = measure(wrk, [(BARE_HELLO, "/hello/", ())], duration, server=server, suffix=f" ({suffix})")
+        if insert:
+            script = OUT / "post.lua"
+            script.write_text((LUA / "post.lua").read_text() + "\n" + (LUA / "report.lua").read_text())
+            log(f"bare insert: 2 s warm-up, then {duration} s of POSTs, one row each")
+            check("/insert/", method="POST")
+            run_wrk(wrk, "bare insert", "/insert/", script=script, duration=2)
+            cpu = server.cpu_seconds()
+            result = run_wrk(wrk, "bare insert (one ORM row)", "/insert/", script=script, duration=duration)
+            result.extra["cpu_us"] = (server.cpu_seconds() - cpu) / max(result.requests, 1) * 1e6
+            log_result(result)
+            results.append(result)
+    finally:
+        server.stop()
+    return results
+
+
+# Our stack piece by piece, on the trivial view: (name, our gunicorn config?, environment, gunicorn arguments).
+# Removing one middleware that later ones need (sessions before auth, say) breaks the
+# view: that row says so instead of a figure.
+def stack_variants(middleware: list[str]) -> list[tuple[str, bool, dict, tuple[str, ...]]]:
+    django_default = {
+        "django.middleware.security.SecurityMiddleware",
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.middleware.common.CommonMiddleware",
+        "django.middleware.csrf.CsrfViewMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "django.contrib.messages.middleware.MessageMiddleware",
+        "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    }
+    ours_only = ",".join(name for name in middleware if name not in django_default)
+    variants = [
+        ("stack: production (our config, access log)", True, {}, ()),
+        ("stack: access log as JSON (LOG_FORMAT=json)", True, {"LOG_FORMAT": "json"}, ()),
+        ("stack: access log not redacted", True, {}, ("--logger-class", "gunicorn.glogging.Logger")),
+        ("stack: no access log (GUNICORN_ACCESS_LOG=0)", True, {"GUNICORN_ACCESS_LOG": "0"}, ()),
+        ("stack: no gunicorn config, no access log", False, {}, ()),
+        ("stack: Django's default middleware only", True, {"BENCH_WITHOUT_MIDDLEWARE": ours_only}, ()),
+        ("stack: no middleware at all", True, {"BENCH_WITHOUT_MIDDLEWARE": ",".join(middleware)}, ()),
+    ]
+    variants += [
+        (f"stack: without {name.rsplit('.', 1)[-1]}", True, {"BENCH_WITHOUT_MIDDLEWARE": name}, ())
+        for name in middleware
+    ]
+    return variants
+
+
+def measure_stack(wrk: str, duration: int, chosen: Callable[[str], bool]) -> list[Result]:
+    from django.conf import settings
+
+    variants = [v for v in stack_variants(list(settings.MIDDLEWARE)) if chosen(v[0])]
+    get_script = OUT / "get.lua"
+    get_script.write_text((LUA / "report.lua").read_text())
+    results = []
+    for number, (name, config, env, args) in enumerate(variants, start=1):
+        log(f"[stack {number}/{len(variants)}] {name}: restart, 2 s warm-up, {duration} s of load")
+        server = Server(config=config, env=env, args=args)
+        server.start()
+        try:
+            status = status_of("/bench/baseline/")
+            if status != 200:
+                results.append(Result(name, 0, 0, 0, 0, 1, note=f"the trivial view answers {status} without it"))
+                log(f"{name}: the trivial view answers {status}; not measured")
+                continue
+            run_wrk(wrk, name, "/bench/baseline/", script=get_script, duration=2)
+            before = server.cpu_seconds()
+            result = run_wrk(wrk, name, "/bench/baseline/", script=get_script, duration=duration)
+            # CPU time the workers spent per request: other work on the machine slows
+            # requests/s down, it hardly changes this.
+            result.extra["cpu_us"] = (server.cpu_seconds() - before) / max(result.requests, 1) * 1e6
+            result.note = f"{result.extra['cpu_us']:,.0f} µs of worker CPU per request"
+            log_result(result)
+            results.append(result)
+        finally:
+            server.stop()
     return results
 
 
@@ -497,7 +658,11 @@ def measure_csv(server: Server, fixture: Fixture) -> Result:
     return result
 
 
-def machine() -> str:
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def machine(loads: tuple[str, str]) -> str:
     cpu = "unknown CPU"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
         if line.startswith("model name"):
@@ -507,28 +672,15 @@ def machine() -> str:
     postgres = subprocess.run(
         ["psql", BENCH_ENV["DATABASE_URL"], "-Atc", "SHOW server_version"], capture_output=True, text=True, check=False
     ).stdout.strip()
-    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     return (
-        f"{os.cpu_count()} CPUs ({cpu}), {memory} GiB RAM, load average {load} at the end, "
-        f"{platform.system()} {platform.release()}; "
+        f"{os.cpu_count()} CPUs ({cpu}), {memory} GiB RAM, load average {loads[0]} at the start and "
+        f"{loads[1]} at the end, {platform.system()} {platform.release()}; "
         f"Python {platform.python_version()}, PostgreSQL {postgres or '?'}, Redis cache; "
         f"gunicorn 2 sync workers; wrk -t2 -c10 on the same machine"
     )
 
 
-def table(results: list[Result], baseline: float, *, markdown: bool) -> str:
-    rows = []
-    for r in results:
-        if r.name.startswith("CSV"):
-            rate = f"{r.requests_per_second:,.0f} rows/s"
-            p50 = p99 = f"{r.p50_ms / 1000:.1f} s total"
-            ratio = "-"
-        else:
-            rate = f"{r.requests_per_second:,.0f}"
-            p50, p99 = f"{r.p50_ms:.1f} ms", f"{r.p99_ms:.1f} ms"
-            ratio = f"{r.requests_per_second / baseline:.2f}"
-        rows.append((r.name, rate, p50, p99, ratio, str(r.errors)))
-    headings = ("scenario", "req/s", "p50", "p99", "x baseline", "errors")
+def render(headings: tuple[str, ...], rows: list[tuple[str, ...]], *, markdown: bool) -> str:
     if markdown:
         lines = ["| " + " | ".join(headings) + " |", "|" + "---|" * len(headings)]
         lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -540,50 +692,152 @@ def table(results: list[Result], baseline: float, *, markdown: bool) -> str:
     return "\n".join(lines)
 
 
-def report(results: list[Result], fixture: Fixture, drift: dict, recount: str, *, markdown: bool) -> None:
-    baseline = results[0].requests_per_second
+def table(results: list[Result], anchor: float, trivial: float, *, markdown: bool) -> str:
+    rows = []
+    for r in results:
+        if r.name.startswith("CSV"):
+            rate = f"{r.requests_per_second:,.0f} rows/s"
+            p50 = p99 = f"{r.p50_ms / 1000:.1f} s total"
+            ratio = to_trivial = "-"
+        else:
+            rate = f"{r.requests_per_second:,.0f}"
+            p50, p99 = f"{r.p50_ms:.1f} ms", f"{r.p99_ms:.1f} ms"
+            ratio = f"{r.requests_per_second / anchor:.2f}"
+            to_trivial = f"{r.requests_per_second / trivial:.2f}" if trivial else "-"
+        cpu = f"{r.extra['cpu_us']:,.0f} µs" if "cpu_us" in r.extra else "-"
+        rows.append((r.name, rate, p50, p99, ratio, to_trivial, cpu, str(r.errors)))
+    headings = ("scenario", "req/s", "p50", "p99", "x bare hello", "x our trivial view", "CPU/request", "errors")
+    return render(headings, rows, markdown=markdown)
+
+
+def stack_table(results: list[Result], anchor: float, *, markdown: bool) -> str:
+    production = next((r for r in results if r.name.startswith("stack: production") and r.requests), None)
+    rows = []
+    for r in results:
+        if not r.requests:
+            rows.append((r.name.removeprefix("stack: "), "-", "-", "-", "-", r.note))
+            continue
+        saved = f"{production.extra['cpu_us'] - r.extra['cpu_us']:+,.0f} µs" if production else "-"
+        rows.append(
+            (
+                r.name.removeprefix("stack: "),
+                f"{r.requests_per_second:,.0f}",
+                f"{r.requests_per_second / anchor:.2f}",
+                f"{r.extra['cpu_us']:,.0f} µs",
+                saved,
+                str(r.errors),
+            )
+        )
+    headings = ("trivial view, gunicorn and middleware", "req/s", "x bare hello", "CPU/request", "saves", "errors")
+    return render(headings, rows, markdown=markdown)
+
+
+def write_charts(results: list[Result], stack: list[Result], anchor: float, when: str, loads: tuple[str, str]) -> str:
+    """bench/out/*.svg, and a copy in bench/charts/ for RESULTS.md to show."""
+    subtitle = f"{when} UTC, 2 sync workers, wrk -t2 -c10, load average {loads[0]} → {loads[1]}"
+    charts = {
+        "throughput.svg": charts_module.bar_chart(
+            "Requests/s as a ratio to a bare Django hello",
+            [(r.name, r.requests_per_second / anchor) for r in results if not r.name.startswith("CSV")],
+            subtitle=subtitle,
+        ),
+    }
+    measured = [r for r in stack if r.requests]
+    if measured:
+        charts["stack.svg"] = charts_module.bar_chart(
+            "Our trivial view: what gunicorn's config and each middleware cost",
+            [(r.name.removeprefix("stack: "), r.requests_per_second / anchor) for r in measured],
+            subtitle=subtitle,
+        )
+    CHARTS.mkdir(exist_ok=True)
+    for name, svg in charts.items():
+        (OUT / name).write_text(svg)
+        (CHARTS / name).write_text(svg)
+    return ", ".join(f"bench/out/{name}" for name in charts) + " (copied to bench/charts/)"
+
+
+def report(
+    results: list[Result],
+    stack: list[Result],
+    *,
+    fixture: Fixture,
+    drift: dict,
+    recount: str,
+    loads: tuple[str, str],
+    in_process: tuple[list[tuple[str, float | None]], dict[str, float]] | None,
+    markdown: bool,
+) -> None:
+    hellos = [r for r in results if r.name.startswith(BARE_HELLO)]
+    anchor = sum(r.requests_per_second for r in hellos) / len(hellos)
+    trivial = next((r.requests_per_second for r in results if r.name == TRIVIAL), 0)
+    when = f"{datetime.now(UTC):%Y-%m-%d %H:%M}"
     print()
-    print(f"Undersigned bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {machine()}")
+    print(f"Undersigned bench, {when} UTC — {machine(loads)}")
     print(f"Data: {fixture.signatures:,} signatures, {fixture.public_rows:,} listed.")
     print(f"Abuse limits: {fixture.allow_listed}; each sign POST used its own email domain.")
+    print(
+        f"Anchor: the bare Django hello, {anchor:,.0f} req/s, the mean of "
+        + " and ".join(f"{r.requests_per_second:,.0f} ({r.name.split('(')[-1].rstrip(')')})" for r in hellos)
+        + "."
+    )
     print()
-    print(table(results, baseline, markdown=False))
+    print(table(results, anchor, trivial, markdown=False))
     print()
     for result in results:
         if result.note:
             print(f"- {result.name}: {result.note}")
     print(f"- {recount}")
+    if stack:
+        print()
+        print(stack_table(stack, anchor, markdown=False))
+    if in_process:
+        print()
+        print(in_process_table(in_process, markdown=False))
+    print(f"- charts: {write_charts(results, stack, anchor, when, loads)}")
     summary = {
         "when": datetime.now(UTC).isoformat(),
-        "machine": machine(),
+        "machine": machine(loads),
+        "load_average": {"start": loads[0], "end": loads[1]},
+        "bare_hello_mean": anchor,
         "signatures": fixture.signatures,
         "listed": fixture.public_rows,
         "results": [r.__dict__ for r in results],
+        "stack": [r.__dict__ for r in stack],
+        "in_process": {"middleware": in_process[0], "access_line": in_process[1]} if in_process else None,
         "drift": {k: list(v) for k, v in drift.items()},
     }
     (OUT / "results.json").write_text(json.dumps(summary, indent=2))
     if markdown:
         print()
-        print(table(results, baseline, markdown=True))
+        print(table(results, anchor, trivial, markdown=True))
+        if stack:
+            print()
+            print(stack_table(stack, anchor, markdown=True))
+        if in_process:
+            print()
+            print(in_process_table(in_process, markdown=True))
+
+
+ALWAYS = (BARE_HELLO, TRIVIAL)
 
 
 def parse_options() -> tuple[argparse.Namespace, Callable[[str], bool]]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=10, help="Seconds of load per scenario (default 10).")
     parser.add_argument("--rows", type=int, default=1_000_000, help="Signatures in the bench letter.")
-    parser.add_argument("--markdown", action="store_true", help="Also print the table as Markdown.")
+    parser.add_argument("--markdown", action="store_true", help="Also print the tables as Markdown.")
     parser.add_argument(
         "--only",
         default="",
-        help="Comma-separated words: measure only the scenarios whose names contain one (the baseline always "
-        "runs), e.g. --only 'letter page GET,sign' for a short run; the pages without the page cache run only "
-        "when a word says 'no page cache'.",
+        help="Comma-separated words: measure only the scenarios whose names contain one (the bare hello and our "
+        "trivial view always run), e.g. --only 'letter page GET,sign' for a short run; the pages without the page "
+        "cache run only when a word says 'no page cache', and 'stack' measures our gunicorn config and middleware.",
     )
     options = parser.parse_args()
     wanted = [word.strip() for word in options.only.split(",") if word.strip()]
 
     def chosen(name: str) -> bool:
-        if not wanted or name.startswith("baseline"):
+        if not wanted or name.startswith(ALWAYS):
             return True
         if "(no page cache)" in name and not any("no page cache" in word for word in wanted):
             return False
@@ -592,40 +846,45 @@ def parse_options() -> tuple[argparse.Namespace, Callable[[str], bool]]:
     return options, chosen
 
 
-def main() -> None:
-    options, chosen = parse_options()
+def measure_in_process() -> tuple[list[tuple[str, float | None]], dict[str, float]]:
+    import stack_cost  # it needs Django set up
 
-    OUT.mkdir(parents=True, exist_ok=True)
-    os.chdir(ROOT)
-    load = float(Path("/proc/loadavg").read_text().split()[0])
-    if load > (os.cpu_count() or 1) / 2:
-        log(f"WARNING: load average {load:.1f} before starting: other work shares these CPUs, figures will be low")
-    wrk = ensure_wrk()
-    ensure_database()
-    log("migrating and collecting static files (DEBUG=0 serves hashed, compressed files)")
-    manage("migrate", "--no-input", "-v0")
-    manage("collectstatic", "--no-input", "-v0")
-    setup_django()
-    fixture = prepare(options.rows)
-    log(f"{fixture.signatures:,} signatures, {fixture.public_rows:,} listed publicly")
-    log(f"abuse limits: {fixture.allow_listed}; each sign POST uses its own email domain")
+    log("stack: in one process, each middleware list and access line in turns (7 rounds)")
+    middleware = stack_cost.middleware_costs()
+    lines = stack_cost.access_line_costs()
+    return middleware, lines
 
+
+def in_process_table(in_process: tuple[list[tuple[str, float | None]], dict[str, float]], *, markdown: bool) -> str:
+    middleware, lines = in_process
+    full = dict(middleware)["all our middleware"]
+    rows = [
+        (name, "breaks the view", "-") if cost is None else (name, f"{cost:,.0f} µs", f"{full - cost:+,.0f} µs")
+        for name, cost in middleware
+    ]
+    rows += [(f"access line: {name}", f"{cost:,.0f} µs", "-") for name, cost in lines.items()]
+    headings = ("trivial view in one process (fastest of 7 rounds)", "CPU/request", "saves")
+    return render(headings, rows, markdown=markdown)
+
+
+def measure_ours(wrk: str, fixture: Fixture, duration: int, chosen: Callable[[str], bool]) -> tuple[list[Result], str]:
+    """Our scenarios on our site as production serves it; the static-files check says how whitenoise served."""
+    results: list[Result] = []
     server = Server()
-    started = time.monotonic()
     try:
         server.start()
         static = check_static(fixture)
         log(static)
         csv_result = measure_csv(server, fixture) if chosen("CSV export") else None
-        results = measure(wrk, [s for s in scenarios(fixture) if chosen(s[0])], options.duration)
+        results += measure(wrk, [s for s in scenarios(fixture) if chosen(s[0])], duration, server=server)
         if chosen("sign POST"):
-            results.append(measure_sign(wrk, fixture, options.duration))
+            results.append(measure_sign(wrk, fixture, duration))
         if csv_result:
             results.append(csv_result)
         # The same pages drawn on every request: what the page cache saves, and
         # what keyset pagination costs by itself (deep page against first page).
         server.stop()
-        BENCH_ENV["SIGNATURES_PAGE_CACHE_SECONDS"] = "0"
+        server = Server(env={"SIGNATURES_PAGE_CACHE_SECONDS": "0"})
         server.start()
         uncached = [
             s
@@ -633,10 +892,45 @@ def main() -> None:
             if s[0].startswith(("letter page", "public list")) and chosen(s[0] + " (no page cache)")
         ]
         if uncached:
-            results += measure(wrk, uncached, options.duration, suffix=" (no page cache)")
+            results += measure(wrk, uncached, duration, server=server, suffix=" (no page cache)")
     finally:
         server.stop()
-        log(f"gunicorn stopped ({time.monotonic() - started:.0f} s of measuring)")
+    return results, static
+
+
+def main() -> None:
+    options, chosen = parse_options()
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    os.chdir(ROOT)
+    loads_start = load_average()
+    load = float(loads_start.split()[0])
+    log(f"load average at the start: {loads_start}")
+    if load > (os.cpu_count() or 1) / 2:
+        log(f"WARNING: load average {load:.1f} before starting: other work shares these CPUs, figures will be low")
+    wrk = ensure_wrk()
+    ensure_database()
+    log("migrating and collecting static files (DEBUG=0 serves hashed, compressed files)")
+    manage("migrate", "--no-input", "-v0")
+    manage("collectstatic", "--no-input", "-v0")
+    log("migrating the bare project's own table (hello_hit)")
+    bare_env = {**os.environ, **BENCH_ENV, **Server.bare().env}
+    subprocess.run([PYTHON, "manage.py", "migrate", "hello", "--no-input", "-v0"], cwd=BARE, check=True, env=bare_env)
+    setup_django()
+    fixture = prepare(options.rows)
+    log(f"{fixture.signatures:,} signatures, {fixture.public_rows:,} listed publicly")
+    log(f"abuse limits: {fixture.allow_listed}; each sign POST uses its own email domain")
+
+    started = time.monotonic()
+    # The anchor before and after everything else: how far the machine drifted shows in the two.
+    results = measure_bare(wrk, options.duration, suffix="before", insert=chosen("bare insert"))
+    ours, static = measure_ours(wrk, fixture, options.duration, chosen)
+    results += ours
+    stack = measure_stack(wrk, options.duration, chosen)
+    in_process = measure_in_process() if chosen("stack: in one process") else None
+    results += measure_bare(wrk, options.duration, suffix="after", insert=False)
+    log(f"gunicorn stopped ({time.monotonic() - started:.0f} s of measuring)")
+    loads = (loads_start, load_average())
 
     from signatures import services
     from signatures.models import Letter
@@ -645,7 +939,16 @@ def main() -> None:
     recount = "recount after the sign load: no drift" if not drift else f"recount found DRIFT: {drift}"
     log(recount)
 
-    report(results, fixture, drift, recount, markdown=options.markdown)
+    report(
+        results,
+        stack,
+        fixture=fixture,
+        drift=drift,
+        recount=recount,
+        loads=loads,
+        in_process=in_process,
+        markdown=options.markdown,
+    )
     print(f"- {static}")
     if drift:
         sys.exit(1)

@@ -334,9 +334,6 @@ SIGNATURES_IP_HASH_RETENTION_DAYS = env.int("SIGNATURES_IP_HASH_RETENTION_DAYS",
 SIGNATURES_IP_SALT = env.str("SIGNATURES_IP_SALT", default="")
 # Signatories per page on the public list.
 SIGNATURES_PAGE_SIZE = env.int("SIGNATURES_PAGE_SIZE", default=50)
-# `make bench` only: adds a trivial view at /bench/baseline/, the ceiling the
-# benchmark compares every page with. Never set in production.
-SIGNATURES_BENCH = env.bool("SIGNATURES_BENCH", default=False)
 # Seconds the letter page and public list pages are kept rendered in the shared
 # cache for anonymous visitors (signatures/page_cache.py). 0 turns it off: the
 # default in development, where a change should show at once.

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.urls import path
 
 from signatures.views import (
@@ -59,8 +58,3 @@ urlpatterns = [
     path("api/openapi.json", api.openapi_document, name="openapi"),
     path("api/", api.api_docs, name="api_docs"),
 ]
-
-if settings.SIGNATURES_BENCH:
-    from signatures.views import bench
-
-    urlpatterns.append(path("bench/baseline/", bench.baseline, name="bench_baseline"))

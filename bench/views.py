@@ -1,4 +1,4 @@
-"""The benchmark's baseline: Django's whole stack and nothing else. Routed only when SIGNATURES_BENCH=1."""
+"""Our trivial view: the cost of our middleware and server configuration with no page behind it."""
 
 from __future__ import annotations
 
@@ -8,4 +8,4 @@ from django.views.decorators.http import require_safe
 
 @require_safe
 def baseline(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("ok", content_type="text/plain")
+    return HttpResponse("hello", content_type="text/plain")
