@@ -25,8 +25,8 @@ from django.test.utils import override_settings
 from gunicorn.config import Config
 from gunicorn.glogging import Logger
 
-from signatures.gunicorn_logging import RedactingLogger
-from signatures.logs import JsonFormatter
+from signatures.ops.gunicorn_logging import RedactingLogger
+from signatures.ops.logs import JsonFormatter
 
 PATH = "/bench/baseline/"
 

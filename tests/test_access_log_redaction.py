@@ -9,7 +9,7 @@ from django.utils import timezone
 from gunicorn.config import Config
 from gunicorn.glogging import Logger
 
-from signatures.gunicorn_logging import RedactingLogger
+from signatures.ops.gunicorn_logging import RedactingLogger
 
 TOKEN = "1-abc-" + "f" * 64
 
