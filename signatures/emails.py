@@ -1,9 +1,12 @@
 """
-One function per message we send to a signer. Each renders
-`templates/emails/<name>_subject.txt`, `<name>.txt` and `<name>.html` and
-queues the result as an `OutgoingEmail` row in the caller's transaction, so
-the email exists if and only if the change it is about was committed. A
-worker sends it (`signatures.outbox`), retrying while the mail server is down.
+One function per message we send to a signer. Each queues an `OutgoingEmail`
+row in the caller's transaction, so the email exists if and only if the change
+it is about was committed; the row stores what the message is about (its kind,
+its signature, the ids it needs), not its text. A worker sends it
+(`signatures.outbox`), retrying while the mail server is down, and renders
+`templates/emails/<name>_subject.txt`, `<name>.txt` and `<name>.html` only
+then (`render_email`): a sign request renders no templates, and a link in the
+email is drawn when it is sent.
 """
 
 from __future__ import annotations
@@ -13,21 +16,27 @@ from email.utils import formataddr, parseaddr
 from typing import Any
 
 from django.conf import settings
-from django.template.loader import render_to_string
-from django.utils import translation
 
-from signatures import links, outbox
+from signatures import outbox
 from signatures.abuse import limits
+from signatures.email_rendering import one_line, render_email
 from signatures.models import Letter, LetterVersion, OutgoingEmail, Signature
-from signatures.revisions import diff_lines, unified_diff
 
 Kind = OutgoingEmail.Kind
 
-
-def one_line(value: str) -> str:
-    # Header values are one line whatever a template, a letter or a name
-    # contains: a "\r\nBcc: ..." cannot add a header or a recipient.
-    return " ".join(str(value).split())
+__all__ = [
+    "CAPPED_KINDS",
+    "from_address",
+    "new_message_id",
+    "queue",
+    # Drawn by the outbox when it sends; here too for whoever shows a queued email.
+    "render_email",
+    "send_already_signed",
+    "send_confirmation",
+    "send_revision_notice",
+    "send_signature_public",
+    "send_withdrawal_link",
+]
 
 
 def from_address(letter: Letter) -> str:
@@ -48,36 +57,20 @@ def new_message_id() -> str:
 CAPPED_KINDS = frozenset({Kind.CONFIRM, Kind.ALREADY_SIGNED, Kind.WITHDRAW})
 
 
-def queue(signature: Signature, kind: Kind, context: dict[str, Any]) -> OutgoingEmail | None:
-    """Render a message to a signer and queue it in the current transaction (None: over the per-address cap)."""
+def queue(signature: Signature, kind: Kind, context: dict[str, Any] | None = None) -> OutgoingEmail | None:
+    """Queue a message to a signer in the current transaction (None: over the per-address cap)."""
     if kind in CAPPED_KINDS and not limits.take_email_allowance(
         letter_id=signature.letter_id, email_normalized=signature.email_normalized
     ):
         return None
-    letter = signature.letter
-    context = {
-        "signature": signature,
-        "letter": letter,
-        "site_url": settings.SITE_URL,
-        "letter_url": links.letter_url(letter),
-        "withdraw_page_url": links.withdraw_page_url(letter),
-        "token_days": settings.SIGNATURES_TOKEN_MAX_AGE_DAYS,
-        **context,
-    }
-    with translation.override(signature.language or settings.LANGUAGE_CODE):
-        subject = one_line(render_to_string(f"emails/{kind.value}_subject.txt", context))
-        text = render_to_string(f"emails/{kind.value}.txt", context)
-        html = render_to_string(f"emails/{kind.value}.html", context)
     email = OutgoingEmail(
         signature=signature,
         kind=kind,
+        context=context or {},
         message_id=new_message_id(),
-        from_email=from_address(letter),
+        from_email=from_address(signature.letter),
         to_email=signature.email,
         reply_to=one_line(settings.SIGNATURES_REPLY_TO),
-        subject=subject[:500],
-        body_text=text,
-        body_html=html,
     )
     outbox.put(email)
     return email
@@ -85,34 +78,24 @@ def queue(signature: Signature, kind: Kind, context: dict[str, Any]) -> Outgoing
 
 def send_confirmation(signature: Signature) -> OutgoingEmail | None:
     """Confirm your signature: the link that turns a submission into a signature."""
-    return queue(signature, Kind.CONFIRM, {"confirm_url": links.confirm_url(signature)})
+    return queue(signature, Kind.CONFIRM)
 
 
 def send_already_signed(signature: Signature) -> OutgoingEmail | None:
     """You have already signed: the answer to a repeat submit of a confirmed address."""
-    return queue(signature, Kind.ALREADY_SIGNED, {})
+    return queue(signature, Kind.ALREADY_SIGNED)
 
 
 def send_withdrawal_link(signature: Signature) -> OutgoingEmail | None:
     """Withdraw your signature: the link that withdraws it and erases the signer's data."""
-    return queue(signature, Kind.WITHDRAW, {"withdraw_url": links.withdraw_url(signature)})
+    return queue(signature, Kind.WITHDRAW)
 
 
 def send_signature_public(signature: Signature) -> OutgoingEmail | None:
     """Your signature is public: sent when a moderator approves it."""
-    return queue(signature, Kind.PUBLIC, {})
+    return queue(signature, Kind.PUBLIC)
 
 
 def send_revision_notice(signature: Signature, *, new_version: LetterVersion) -> OutgoingEmail | None:
     """The text you signed has changed: the difference, and a link to re-affirm or withdraw."""
-    old_version = signature.version
-    context = {
-        "old_version": old_version,
-        "new_version": new_version,
-        "diff_text": unified_diff(old_version, new_version),
-        "diff_lines": diff_lines(old_version, new_version),
-        "reaffirm_url": links.reaffirm_url(signature),
-        "withdraw_url": links.withdraw_url(signature),
-        "version_url": links.absolute_url(new_version.get_absolute_url()),
-    }
-    return queue(signature, Kind.REVISION_NOTICE, context)
+    return queue(signature, Kind.REVISION_NOTICE, {"old_version": signature.version_id, "new_version": new_version.pk})

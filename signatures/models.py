@@ -966,8 +966,14 @@ class OutgoingEmail(models.Model):
     from_email = models.CharField(_("from"), max_length=320)
     to_email = models.EmailField(_("to"), max_length=254)
     reply_to = models.CharField(_("reply-to"), max_length=254, blank=True)
-    subject = models.CharField(_("subject"), max_length=500)
-    body_text = models.TextField(_("text"))
+    # What the message is about, as ids (for example the letter versions of a
+    # revision notice): the worker renders subject and bodies from them when it
+    # sends (`emails.render_email`), so a sign request renders no templates.
+    context = models.JSONField(_("context"), default=dict, blank=True)
+    # Rendered bodies of emails queued before rendering moved to send time;
+    # empty for every email queued since.
+    subject = models.CharField(_("subject"), max_length=500, blank=True)
+    body_text = models.TextField(_("text"), blank=True)
     body_html = models.TextField(_("HTML"), blank=True)
 
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)

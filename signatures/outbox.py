@@ -43,6 +43,7 @@ from django_tasks.signals import task_started
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
+from signatures.email_rendering import render_email
 from signatures.models import OutgoingEmail
 
 logger = logging.getLogger(__name__)
@@ -73,9 +74,10 @@ def _worker_commits_without_waiting_for_disk(sender: Any, **kwargs: Any) -> None
 
 def build_message(email: OutgoingEmail) -> EmailMultiAlternatives:
     """The message as it goes over SMTP, the same bytes on every attempt but for the transport headers."""
+    subject, text, html = render_email(email)
     message = EmailMultiAlternatives(
-        subject=email.subject,
-        body=email.body_text,
+        subject=subject,
+        body=text,
         from_email=email.from_email,
         to=[email.to_email],
         reply_to=[email.reply_to] if email.reply_to else None,
@@ -86,8 +88,8 @@ def build_message(email: OutgoingEmail) -> EmailMultiAlternatives:
             "Auto-Submitted": "auto-generated",
         },
     )
-    if email.body_html:
-        message.attach_alternative(email.body_html, "text/html")
+    if html:
+        message.attach_alternative(html, "text/html")
     return message
 
 

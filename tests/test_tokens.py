@@ -16,6 +16,7 @@ from django.db import connection, connections
 from django.test import Client, TestCase, TransactionTestCase, override_settings
 from django.urls import reverse
 
+from signatures.emails import render_email
 from signatures.models import OutgoingEmail, Signature, SignatureCounter
 from signatures.tokens import Purpose, check_token, make_token, parse_token
 from tests.factories import make_letter, make_signature, sign_data
@@ -112,7 +113,7 @@ class EmailedLinksUseSiteUrlTests(TestCase):
                 HTTP_X_FORWARDED_HOST="evil.example",
             )
         email = OutgoingEmail.objects.get()
-        links = re.findall(r"https?://[^\s\"<>]+", email.body_text + email.body_html)
+        links = re.findall(r"https?://[^\s\"<>]+", "".join(render_email(email)))
         assert links
         assert {urlsplit(link).netloc for link in links} == {"letters.example.org"}, links
-        assert "evil.example" not in email.body_text + email.body_html
+        assert "evil.example" not in "".join(render_email(email))

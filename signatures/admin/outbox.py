@@ -9,7 +9,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from signatures import services
+from signatures import emails, services
 from signatures.models import OutgoingEmail
 
 # Everything about an email is shown, and none of it can be edited.
@@ -27,8 +27,8 @@ SHOWN_FIELDS = (
     "from_email",
     "to_email",
     "reply_to",
-    "subject",
-    "body_text",
+    "rendered_subject",
+    "rendered_text",
 )
 
 
@@ -47,6 +47,15 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    # The row keeps what the email is about; its text is drawn as the worker draws it when sending.
+    @admin.display(description=_("subject"))
+    def rendered_subject(self, email: OutgoingEmail) -> str:
+        return emails.render_email(email)[0]
+
+    @admin.display(description=_("text"))
+    def rendered_text(self, email: OutgoingEmail) -> str:
+        return emails.render_email(email)[1]
 
     @admin.display(description=_("last error"))
     def short_error(self, email: OutgoingEmail) -> str:
