@@ -97,40 +97,46 @@ def sign_letter(
             letter_id=letter.pk, ip_address=ip_address, email_normalized=email_normalized
         )
     )
-    active = Signature.objects.select_for_update().filter(letter=letter, email_normalized=email_normalized)
-    existing = active.exclude(state=State.WITHDRAWN).first()
-    if existing is None:
-        signature = Signature(
-            hold_reason=hold_reason,
-            listing_consent_at=timezone.now() if wants_listing else None,
-            consent_version=consent_version,
-            letter=letter,
-            full_name=full_name,
-            email=email,
-            email_normalized=email_normalized,
-            profession=profession,
-            title=title,
-            affiliation=affiliation,
-            city=city,
-            country=country,
-            comment=comment,
-            wants_listing=wants_listing,
-            ip_hash=hash_ip(ip_address),
-            language=language,
-            is_founding=invitation is not None,
-            version=ensure_letter_version(letter=letter),
+    # Insert first: nearly every attempt is a new signer, and the unique
+    # constraint on the normalised email decides, under any concurrency,
+    # whether one exists. Only on a conflict is the existing one read (and
+    # locked, so a confirm or withdraw in flight finishes first).
+    signature = Signature(
+        hold_reason=hold_reason,
+        listing_consent_at=timezone.now() if wants_listing else None,
+        consent_version=consent_version,
+        letter=letter,
+        full_name=full_name,
+        email=email,
+        email_normalized=email_normalized,
+        profession=profession,
+        title=title,
+        affiliation=affiliation,
+        city=city,
+        country=country,
+        comment=comment,
+        wants_listing=wants_listing,
+        ip_hash=hash_ip(ip_address),
+        language=language,
+        is_founding=invitation is not None,
+        version=ensure_letter_version(letter=letter),
+    )
+    try:
+        # A savepoint: the insert may lose to the constraint, and the transaction goes on.
+        with transaction.atomic():
+            counting.save_counted(signature, keys_before=set())
+    except IntegrityError:
+        existing = (
+            Signature.objects.select_for_update()
+            .filter(letter=letter, email_normalized=email_normalized)
+            .exclude(state=State.WITHDRAWN)
+            .get()
         )
-        try:
-            # A savepoint: a concurrent identical submit may win the unique constraint.
-            with transaction.atomic():
-                counting.save_counted(signature, keys_before=set())
-        except IntegrityError:
-            existing = active.exclude(state=State.WITHDRAWN).get()
-        else:
-            if invitation is not None:
-                Invitation.objects.filter(pk=invitation.pk).update(use_count=F("use_count") + 1)
-            emails.send_confirmation(signature)
-            return SignOutcome.CREATED
+    else:
+        if invitation is not None:
+            Invitation.objects.filter(pk=invitation.pk).update(use_count=F("use_count") + 1)
+        emails.send_confirmation(signature)
+        return SignOutcome.CREATED
 
     if existing.state == State.SUBMITTED:
         emails.send_confirmation(existing)

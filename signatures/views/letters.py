@@ -78,7 +78,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     started = time.monotonic()
     # The letter itself, fetched once and passed on; its translation is read
     # only if the page is drawn again (a form error, a closed letter).
-    letter = letter_or_404(slug)
+    letter = get_object_or_404(Letter.objects.public(), slug=slug)
     if not letter.is_accepting_signatures:
         return _render_letter(request, letter, SignatureForm(letter=letter), status=403)
     form = SignatureForm(request.POST, letter=letter)
