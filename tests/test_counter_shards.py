@@ -61,7 +61,8 @@ class ConcurrentSignersTests(TransactionTestCase):
 
         def signer(n: int) -> Callable[[], None]:
             def sign() -> None:
-                client = Client()
+                # Each signer from their own address, under the per-IP limit: none is held.
+                client = Client(REMOTE_ADDR=f"198.51.100.{n + 1}")
                 for i in range(self.EACH):
                     email = f"signer{n}.{i}@studio{n}.example.org"
                     statuses.append(client.post(url, sign_data(letter, email=email)).status_code)

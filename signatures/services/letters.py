@@ -103,7 +103,11 @@ def ensure_letter_version(*, letter: Letter) -> LetterVersion:
 
 @transaction.atomic
 def _publish_first_version(*, letter: Letter) -> LetterVersion:
-    Letter.objects.select_for_update().filter(pk=letter.pk).first()
+    # Publishers of the first version queue up on the letter row, but without
+    # the key lock: a signer's insert elsewhere checks its foreign key to the
+    # letter (FOR KEY SHARE) at commit, and FOR UPDATE here deadlocked with it
+    # while the signer held the counter row this transaction was waiting for.
+    Letter.objects.select_for_update(no_key=True).filter(pk=letter.pk).first()
     version = LetterVersion.objects.filter(letter=letter).order_by("-number").first()
     if version is not None:  # another transaction published it while we waited
         return version
