@@ -272,7 +272,13 @@ def main() -> None:
             threading.Thread(
                 # Each wrk numbers its requests from 1: its own run tag keeps every email new.
                 target=lambda s=server, n=n: results.append(
-                    run_wrk(s.port, path, {**wrk_env, "BENCH_RUN": f"{run}{n}"}, connections=per_instance, duration=duration)
+                    run_wrk(
+                        s.port,
+                        path,
+                        {**wrk_env, "BENCH_RUN": f"{run}{n}"},
+                        connections=per_instance,
+                        duration=duration,
+                    )
                 )
             )
             for n, server in enumerate(servers)
