@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from django.test import override_settings
 from django.urls import reverse
 
-from signatures import emails, services
+from signatures import emails, outbox, services
 from signatures.models import OutgoingEmail, Signature
 from tests.factories import make_signature, sign_data
 from tests.helpers import LINK, deliver_queued_emails
@@ -93,7 +93,7 @@ class RenderedWhenSentTests(QueueTestCase):
             body_text="The text as it was rendered then.",
             body_html="<p>The HTML as it was rendered then.</p>",
         )
-        emails.outbox.put(email)
+        outbox.put(email)
         deliver_queued_emails()
         [message] = sink.to("old@example.org")
         assert message["Subject"] == "Written before the upgrade"
