@@ -114,6 +114,12 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    # Behind PgBouncer in transaction pooling a server-side cursor (what a
+    # streamed export iterates) cannot outlive the transaction that holds its
+    # server connection: set DATABASE_DISABLE_SERVER_SIDE_CURSORS=1 there.
+    DATABASES["default"].setdefault(
+        "DISABLE_SERVER_SIDE_CURSORS", env.bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", default=False)
+    )
     # Fail fast when the database host is unreachable instead of hanging a worker.
     _db_options.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
     # A statement timeout for web requests: gunicorn.conf.py sets one by default,

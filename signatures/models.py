@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import random
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -855,7 +856,16 @@ class SignatureCounter(models.Model):
     """
     Exact per-letter tallies, changed in the same transaction as the signature
     whose state they count, so the letter page never counts a million rows.
+
+    Each tally is split over up to SHARDS rows: a writer adds to one shard
+    picked at random, readers sum them. Everyone signing one letter at once
+    would otherwise wait, one after the other, for the lock on one row until
+    the holder commits (bench/SCALING.md). A shard may go below zero (a
+    withdrawal taken from another shard than its signing went to); the sum
+    never does.
     """
+
+    SHARDS = 16
 
     # Every counter key comes from here; nothing else spells one.
     PUBLIC = "public"
@@ -869,26 +879,31 @@ class SignatureCounter(models.Model):
         max_length=64,
         help_text=_("'public', 'listed', 'state:<state>', 'held', 'added_by_organizers' or 'profession:<id>'."),
     )
+    shard = models.PositiveSmallIntegerField(_("shard"), default=0)
     value = models.BigIntegerField(_("value"), default=0)
 
     class Meta:
         verbose_name = _("signature counter")
         verbose_name_plural = _("signature counters")
         constraints = [
-            models.UniqueConstraint(fields=["letter", "key"], name="unique_counter_per_letter"),
-            models.CheckConstraint(condition=Q(value__gte=0), name="counter_never_negative"),
+            models.UniqueConstraint(fields=["letter", "key", "shard"], name="unique_counter_shard_per_letter"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.letter_id}:{self.key}={self.value}"
+        return f"{self.letter_id}:{self.key}[{self.shard}]={self.value}"
 
     @classmethod
     def value_for(cls, letter: Letter, key: str) -> int:
-        return cls.objects.filter(letter=letter, key=key).values_list("value", flat=True).first() or 0
+        return cls.objects.filter(letter=letter, key=key).aggregate(total=Sum("value"))["total"] or 0
 
     @classmethod
     def values_for(cls, letter: Letter) -> dict[str, int]:
-        return dict(cls.objects.filter(letter=letter).values_list("key", "value"))
+        totals = cls.objects.filter(letter=letter).order_by().values("key").annotate(total=Sum("value"))
+        return {row["key"]: row["total"] for row in totals}
+
+    @classmethod
+    def random_shard(cls) -> int:
+        return random.randrange(cls.SHARDS)  # noqa: S311 (spreading writes, not a secret)
 
     @staticmethod
     def state_key(state: str) -> str:

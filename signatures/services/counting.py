@@ -22,20 +22,22 @@ State = Signature.State
 
 
 def apply_counter_deltas(letter_id: int, deltas: Counter[str]) -> None:
-    # A fixed key order keeps concurrent transactions from deadlocking.
+    # One shard for the whole change, keys in a fixed order: concurrent
+    # transactions spread over the shards and never deadlock on them.
+    shard = SignatureCounter.random_shard()
     for key in sorted(deltas):
         delta = deltas[key]
         if delta == 0:
             continue
-        updated = SignatureCounter.objects.filter(letter_id=letter_id, key=key).update(value=F("value") + delta)
-        if updated:
+        counter = SignatureCounter.objects.filter(letter_id=letter_id, key=key, shard=shard)
+        if counter.update(value=F("value") + delta):
             continue
         try:
             with transaction.atomic():
-                SignatureCounter.objects.create(letter_id=letter_id, key=key, value=delta)
+                SignatureCounter.objects.create(letter_id=letter_id, key=key, shard=shard, value=delta)
         except IntegrityError:
             # Another transaction created the row first.
-            SignatureCounter.objects.filter(letter_id=letter_id, key=key).update(value=F("value") + delta)
+            counter.update(value=F("value") + delta)
 
 
 def wait_for_counters(*, letter_id: int, keys: Iterable[str]) -> None:
@@ -44,7 +46,10 @@ def wait_for_counters(*, letter_id: int, keys: Iterable[str]) -> None:
     nothing: a path that must last as long as one that counts (no probing by
     the clock) waits behind the same concurrent writers until its commit.
     """
-    locked = SignatureCounter.objects.select_for_update().filter(letter_id=letter_id, key__in=sorted(keys))
+    # One shard, as a writer picks one.
+    locked = SignatureCounter.objects.select_for_update().filter(
+        letter_id=letter_id, key__in=sorted(keys), shard=SignatureCounter.random_shard()
+    )
     list(locked.order_by("key").values_list("pk", flat=True))
 
 
@@ -107,11 +112,14 @@ def recount_letter(*, letter: Letter) -> dict[str, tuple[int, int]]:
         signatures = group.pop("signatures")
         for key in Signature(**group).counter_keys():
             actual[key] += signatures
-    stored = {c.key: c for c in SignatureCounter.objects.select_for_update().filter(letter=letter).order_by("key")}
+    stored: Counter[str] = Counter()
+    for counter in SignatureCounter.objects.select_for_update().filter(letter=letter).order_by("key", "shard"):
+        stored[counter.key] += counter.value
     drift = {}
     for key in sorted(set(stored) | set(actual)):
-        stored_value = stored[key].value if key in stored else 0
-        if stored_value != actual[key]:
-            drift[key] = (stored_value, actual[key])
-            SignatureCounter.objects.update_or_create(letter=letter, key=key, defaults={"value": actual[key]})
+        if stored[key] != actual[key]:
+            drift[key] = (stored[key], actual[key])
+            # The whole tally on shard 0, the other shards of the key emptied.
+            SignatureCounter.objects.filter(letter=letter, key=key).exclude(shard=0).update(value=0)
+            SignatureCounter.objects.update_or_create(letter=letter, key=key, shard=0, defaults={"value": actual[key]})
     return drift

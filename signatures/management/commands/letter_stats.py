@@ -30,7 +30,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         counters: dict[int, dict[str, int]] = {}
         for letter_id, key, value in SignatureCounter.objects.values_list("letter_id", "key", "value"):
-            counters.setdefault(letter_id, {})[key] = value
+            # A tally is split over shards: the sum is the count.
+            tally = counters.setdefault(letter_id, {})
+            tally[key] = tally.get(key, 0) + value
         letters = [
             {
                 "slug": letter.slug,
