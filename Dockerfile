@@ -3,7 +3,7 @@
 # email worker (`python manage.py send_emails`). See README.md, "Deploy".
 # CI checks this file with hadolint and replays its build steps in .ci/image-recipe.
 
-# --- build: wheels, a virtualenv, compiled translations, collected static files
+# --- build: a virtualenv, compiled translations, collected static files
 FROM python:3.11.14-slim-bookworm AS build
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -17,15 +17,13 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY requirements.txt .
-# Wheels are built here, where a compiler could be added for a package without
-# one; the runtime stage gets only the installed virtualenv. requirements.txt
-# locks every dependency with its hashes: pip refuses any file that differs
-# from the reviewed one (a package that ships no wheel would need its built
-# wheel's hash, so today every locked package has one).
+# Installed here, where the compiler is (PyICU ships only its source, built
+# against the system ICU); the runtime stage gets only the installed
+# virtualenv. requirements.txt locks every dependency with its hashes: pip
+# refuses any downloaded file that differs from the reviewed one, the PyICU
+# source included, before it builds anything from it.
 RUN python -m venv /opt/venv \
-    && /opt/venv/bin/pip wheel --require-hashes --wheel-dir /tmp/wheels -r requirements.txt \
-    && /opt/venv/bin/pip install --require-hashes --no-index --find-links /tmp/wheels -r requirements.txt \
-    && rm -rf /tmp/wheels
+    && /opt/venv/bin/pip install --no-cache-dir --require-hashes -r requirements.txt
 COPY . .
 # Build-time settings only: no secret or database is baked into the image.
 # compilemessages needs a locale folder to exist even before any catalogue does.

@@ -99,8 +99,7 @@ class ImageRecipeTests(SimpleTestCase):
     def test_the_recipe_runs_the_dockerfiles_build_steps(self):
         recipe = (ROOT / ".ci" / "image-recipe").read_text()
         for step in (
-            'pip" wheel',
-            '-r "$APP/requirements.txt"',
+            'pip" install --quiet --require-hashes -r "$APP/requirements.txt"',
             "manage.py compilemessages",
             "manage.py collectstatic --no-input",
             "manage.py check --deploy --fail-level WARNING",

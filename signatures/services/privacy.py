@@ -113,6 +113,8 @@ ERASED_ON_WITHDRAWAL = {
     "wants_listing": False,
     "wants_updates": False,
     "is_notable": False,
+    # Answers to the letter's own questions ("Member number") are the signer's data too.
+    "answers": {},
 }
 
 
