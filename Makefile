@@ -27,6 +27,7 @@ help:
 # The locks carry a hash for every file of every dependency: pip refuses
 # anything else, so every machine installs exactly what was reviewed.
 $(VENV)/.runtime: requirements.txt
+	@pkg-config --exists icu-uc || { echo "PyICU builds against the system ICU: apt-get install libicu-dev pkg-config g++"; exit 1; }
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --require-hashes -r requirements.txt
 	touch $@
