@@ -42,8 +42,6 @@ from django.middleware.csrf import get_token
 from django.utils import translation
 from django.utils.http import quote_etag
 
-from signatures.abuse.bots import make_form_stamp
-
 # Written by the sign form's template tags where the visitor's token and
 # stamp go; NUL cannot reach a page from any field, so it marks them safely.
 CSRF_PLACEHOLDER = "\x00csrf-token\x00"
@@ -206,23 +204,28 @@ def draws_letter_page_for_keeping(request: HttpRequest) -> bool:
     return _cacheable_request(request)
 
 
-def _fill(request: HttpRequest, entry: dict[str, Any]) -> tuple[str, str]:
+# Draws the sign form's stamp for (letter id, visitor=the form's CSRF token):
+# the view hands in abuse.bots.make_form_stamp, so speed code knows nothing of bots.
+FormStamp = Callable[..., str]
+
+
+def _fill(request: HttpRequest, entry: dict[str, Any], form_stamp: FormStamp) -> tuple[str, str]:
     """The page for this visitor, and what in it is theirs (for its ETag)."""
     token = get_token(request)
     # A stamp of its own for this visit, bound to the token in the same form.
-    stamp = make_form_stamp(entry["letter_id"], visitor=token)
+    stamp = form_stamp(entry["letter_id"], visitor=token)
     fill = {CSRF_PLACEHOLDER: token, STAMP_PLACEHOLDER: stamp}
     return "".join([fill.get(part, part) for part in _letter_page_parts(entry)]), f"{token}:{stamp}"
 
 
-def letter_page_from_cache(request: HttpRequest) -> HttpResponse | None:
+def letter_page_from_cache(request: HttpRequest, *, form_stamp: FormStamp) -> HttpResponse | None:
     """The kept letter page with this visitor's own CSRF token and form stamp, or None."""
     if not _cacheable_request(request):
         return None
     entry = _read(_key("letter", request))
     if entry is None:
         return None
-    content, personal = _fill(request, entry)
+    content, personal = _fill(request, entry, form_stamp)
     response = _rebuild(entry, content)
     if "etag" in entry:
         # The page is the kept one with this token and stamp: a digest of those
@@ -232,11 +235,13 @@ def letter_page_from_cache(request: HttpRequest) -> HttpResponse | None:
     return response
 
 
-def keep_and_fill_letter_page(request: HttpRequest, response: HttpResponse, *, letter_id: int) -> HttpResponse:
+def keep_and_fill_letter_page(
+    request: HttpRequest, response: HttpResponse, *, letter_id: int, form_stamp: FormStamp
+) -> HttpResponse:
     """Keep a letter page drawn with placeholders (when it may be kept), and fill them in for this visitor."""
     content = response.content.decode(response.charset)
     entry = {**_entry(response), "content": content, "letter_id": letter_id}
     if response.status_code == 200 and _cacheable_request(request) and not _carries_csp_nonce(content):
         _write(_key("letter", request), entry)
-    response.content, _personal = _fill(request, entry)
+    response.content, _personal = _fill(request, entry, form_stamp)
     return response

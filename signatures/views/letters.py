@@ -64,14 +64,16 @@ def _render_letter(
 @require_safe
 def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
     # The viral hour: most visitors get the page kept a few seconds ago, with their own token.
-    cached = page_cache.letter_page_from_cache(request)
+    cached = page_cache.letter_page_from_cache(request, form_stamp=bots.make_form_stamp)
     if cached is not None:
         return cached
     letter = letter_or_404(slug)
     keeping = page_cache.draws_letter_page_for_keeping(request)
     response = _render_letter(request, letter, SignatureForm(letter=letter), for_keeping=keeping)
     if keeping:
-        response = page_cache.keep_and_fill_letter_page(request, response, letter_id=letter.pk)
+        response = page_cache.keep_and_fill_letter_page(
+            request, response, letter_id=letter.pk, form_stamp=bots.make_form_stamp
+        )
     # Kept in memory so the page still shows text and count if the database goes away.
     outage.remember_letter(letter.translated(translation.get_language()))
     return response
