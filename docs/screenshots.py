@@ -140,7 +140,7 @@ def main() -> None:
                 page.goto(letter.get_absolute_url())
                 shoot(page, "letter", size_name)
 
-                page.get_by_label("Email").fill("agnes@")
+                page.get_by_label("Email", exact=True).fill("agnes@")
                 page.get_by_role("button", name="Sign the letter").click()
                 page.wait_for_selector("#error-summary")
                 shoot(page, "form-errors", size_name)

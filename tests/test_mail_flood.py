@@ -1,7 +1,7 @@
 """
 No mail for floods, attacked the way an attacker would: over HTTP, against a
 live gunicorn (the committed config, production settings), with the real
-email worker (`manage.py db_worker`) sending to a real SMTP server (aiosmtpd).
+email worker (`manage.py send_emails`) sending to a real SMTP server (aiosmtpd).
 
 - A bot posts 1,000 sign forms from one address, each with a stranger's
   email, on keep-alive connections: once drawing the form afresh for every
@@ -164,7 +164,7 @@ class MailFloodTests(TransactionTestCase):
         log = (self.tmp / "worker.log").open("w")
         self.addCleanup(log.close)
         worker = subprocess.Popen(
-            [sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.1"],
+            [sys.executable, "manage.py", "send_emails", "--poll", "0.1"],
             cwd=ROOT,
             env=self.env,
             stdout=log,

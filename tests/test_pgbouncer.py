@@ -100,6 +100,8 @@ class ThreeGunicornsThroughPgBouncerTests(TransactionTestCase):
             SECURE_SSL_REDIRECT="0",
             CACHE_URL="dbcache://undersigned_cache",
             WEB_CONCURRENCY="2",
+            # These clients post the form as soon as they have it.
+            SIGNATURES_MIN_FILL_SECONDS="0",
         )
 
     def sign(self, port: int, email: str) -> int:
@@ -107,7 +109,9 @@ class ThreeGunicornsThroughPgBouncerTests(TransactionTestCase):
         assert status == 200
         cookie = re.search(r"csrftoken=([^;]+)", headers.get("Set-Cookie", "")).group(1)
         token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1).decode()
-        form = {**self.form, "csrfmiddlewaretoken": token, "email": email}
+        # The stamp drawn in this page: a stamp is good for one submission, in the form it came in.
+        stamp = re.search(rb'name="form_stamp" value="([^"]+)"', body).group(1).decode()
+        form = {**self.form, "csrfmiddlewaretoken": token, "form_stamp": stamp, "email": email}
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         try:
             conn.request(

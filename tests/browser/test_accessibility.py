@@ -50,7 +50,7 @@ class AccessibilityTests(BrowserTestCase):
         else:
             # The form in its error state, focus on the summary.
             page.goto(self.letter.get_absolute_url())
-            page.get_by_label("Email").fill("not an email")
+            page.get_by_label("Email", exact=True).fill("not an email")
             page.get_by_role("button", name="Sign the letter").click()
             expect(page.locator("#error-summary")).to_be_focused()
 

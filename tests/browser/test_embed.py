@@ -99,7 +99,7 @@ class EmbedOnAPartnerSiteTests(BrowserTestCase):
         assert tab.url == f"{self.live_server_url}{self.letter.get_absolute_url()}#sign"
         # A top-level tab on our own site: the CSRF cookie and the bot checks work as for any signer.
         tab.get_by_label("Full name").fill("Agnès Varda")
-        tab.get_by_label("Email").fill("agnes@example.org")
+        tab.get_by_label("Email", exact=True).fill("agnes@example.org")
         tab.get_by_label("Profession").select_option(label="Director")
         tab.get_by_label("Show my name on the public list of signatories").check()
         tab.get_by_role("button", name="Sign the letter").click()

@@ -57,7 +57,7 @@ class FoundingFlowInBrowserTests(BrowserTestCase):
         expect(invitee.get_by_role("heading", level=1)).to_have_text("Before the launch")
         expect(invitee.get_by_text("founding signatory, before it is published")).to_be_visible()
         invitee.get_by_label("Full name").fill("Agnès Varda")
-        invitee.get_by_label("Email").fill("agnes@example.org")
+        invitee.get_by_label("Email", exact=True).fill("agnes@example.org")
         invitee.get_by_label("Profession").select_option(label="Director")
         invitee.get_by_label("Show my name on the public list of signatories").check()
         invitee.get_by_role("button", name="Sign the letter").click()

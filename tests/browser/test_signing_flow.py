@@ -44,7 +44,7 @@ class SigningFlowInBrowserTests(BrowserTestCase):
 
         # Sign.
         page.get_by_label("Full name").fill(name)
-        page.get_by_label("Email").fill(email)
+        page.get_by_label("Email", exact=True).fill(email)
         page.get_by_label("Profession").select_option(label="Composer")
         page.get_by_label("Show my name on the public list of signatories").check()
         page.get_by_role("button", name="Sign the letter").click()
@@ -97,7 +97,7 @@ class SignFormInBrowserTests(BrowserTestCase):
         for javascript in (True, False):
             page = self.new_page(javascript=javascript)
             page.goto(self.letter.get_absolute_url())
-            page.get_by_label("Email").fill("not an email")
+            page.get_by_label("Email", exact=True).fill("not an email")
             page.get_by_role("button", name="Sign the letter").click()
 
             summary = page.locator("#error-summary")
@@ -117,7 +117,7 @@ class SignFormInBrowserTests(BrowserTestCase):
     def test_a_field_left_empty_is_flagged_when_the_signer_moves_on(self):
         page = self.new_page()
         page.goto(self.letter.get_absolute_url())
-        email = page.get_by_label("Email")
+        email = page.get_by_label("Email", exact=True)
         email.fill("agnes@")
         email.blur()
         expect(email).to_have_attribute("aria-invalid", "true")
