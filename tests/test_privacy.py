@@ -233,6 +233,11 @@ class ListingConsentTests(TestCase):
         self.assertContains(page, "salted hash")
         self.assertContains(page, "never shown publicly")
 
+    def test_the_privacy_page_says_a_delivered_list_keeps_the_names_it_was_delivered_with(self):
+        page = self.client.get(reverse("signatures:privacy"))
+        self.assertContains(page, "Once the letter is delivered")
+        self.assertContains(page, "your name stays on the copy already delivered")
+
 
 class IpHashRetentionTests(TestCase):
     @override_settings(SIGNATURES_IP_HASH_RETENTION_DAYS=30)
