@@ -130,6 +130,23 @@ class DigestTests(TestCase):
         assert "250 signatures in an hour" in message.body
         assert reverse("admin:signatures_signature_changelist") in message.body
 
+    def test_a_team_member_hears_only_of_the_letters_of_their_team(self):
+        other = make_letter(title="Another team's letter")
+        make_signature(other, Signature.State.CONFIRMED)
+        other.moderators.add(self.subscriber)
+        everyone = make_staff("sees-everything", superuser=False)
+        DigestSubscription.objects.create(user=everyone)
+        self.send()
+        by_address = {message.to[0]: message for message in mail.outbox}
+        team_digest = by_address["subscriber@example.org"]
+        assert "Another team's letter" in team_digest.body
+        assert "Our work is ours" not in team_digest.body
+        assert "flood.example" not in team_digest.body
+        assert "1 signature waiting" in team_digest.subject
+        full_digest = by_address["sees-everything@example.org"]
+        assert "Our work is ours" in full_digest.body
+        assert "Another team's letter" in full_digest.body
+
     def test_nobody_subscribed_means_no_email(self):
         DigestSubscription.objects.all().delete()
         self.send()
