@@ -784,18 +784,16 @@ class WatchlistEntryAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: WatchlistEntry, form: forms.Form, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        # A new name or alias may already be on a public list: re-read every
-        # letter's confirmed and approved signatures against it now.
-        held = services.recheck_watchlist(entry=obj)
-        if held:
-            message = ngettext(
-                "%d signature held for review as a possible match.",
-                "%d signatures held for review as possible matches.",
-                held,
-            )
-            self.message_user(request, message % held, messages.WARNING)
-        else:
-            self.message_user(request, gettext("No signature matches this entry."))
+        # A new name or alias may already be on a public list: every letter's
+        # confirmed and approved signatures are re-read against it by the worker.
+        services.start_watchlist_recheck(entry=obj)
+        self.message_user(
+            request,
+            gettext(
+                "Every letter's signatures are being re-read against this entry. Possible matches leave the "
+                "public list and wait in the queue as held; this list's “signatures held” column counts them."
+            ),
+        )
 
 
 @admin.register(SignatureCounter)

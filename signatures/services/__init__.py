@@ -46,6 +46,7 @@ from .moderation import (
     review_surge_flags,
     set_digest_subscription,
     signatures_to_invalidate,
+    start_watchlist_recheck,
     verify_approve_and_mark_notable,
 )
 from .privacy import (
@@ -136,6 +137,7 @@ __all__ = [
     "sign_letter",
     "signatures_to_invalidate",
     "start_import",
+    "start_watchlist_recheck",
     "suppress_address",
     "unsubscribe_from_updates",
     "update_recipients",

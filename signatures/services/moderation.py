@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django_tasks import task
 
 from signatures import emails, outbox, text
 from signatures.abuse import mail_budget
@@ -161,6 +162,23 @@ def recheck_candidates(entry: WatchlistEntry) -> Q:
     for word in sorted(long_words):
         query |= Q(name_key__contains=word)
     return query
+
+
+def start_watchlist_recheck(*, entry: WatchlistEntry) -> None:
+    """
+    Re-read every letter against a new or changed watchlist entry, in the
+    background once this commits: at millions of signatures the read takes
+    longer than a web request may (the server's timeout would cut it short).
+    """
+    entry_id = entry.pk
+    transaction.on_commit(lambda: recheck_watchlist_job.enqueue(entry_id))
+
+
+@task()
+def recheck_watchlist_job(entry_id: int) -> int:
+    """The background job of `start_watchlist_recheck`; an entry deleted meanwhile holds nothing."""
+    entry = WatchlistEntry.objects.filter(pk=entry_id).first()
+    return 0 if entry is None else recheck_watchlist(entry=entry)
 
 
 def recheck_watchlist(*, entry: WatchlistEntry) -> int:
