@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.cache import cache
 from django.utils.formats import number_format
-from django.utils.translation import get_language, ngettext
+from django.utils.translation import get_language, npgettext
 from django.utils.translation import gettext as _
 from PIL import Image, ImageDraw, ImageFont
 
@@ -100,7 +100,9 @@ def render_share_image(letter: Letter) -> bytes:
 
     count = letter.public_count
     number = number_format(count, force_grouping=True)
-    label = ngettext("signature", "signatures", count)
+    # A context keeps this counted label apart from the model's singular
+    # verbose name "signature", which gettext cannot share with a plural.
+    label = npgettext("count on the share image", "signature", "signatures", count)
     number_font = _font("DejaVuSerif-Bold.ttf", 64)
     label_font = _font("DejaVuSans.ttf", 36)
     baseline = HEIGHT - MARGIN
