@@ -78,6 +78,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # An anonymous visit of a kept public page is answered here (signatures/caching/pages.py).
+    "signatures.caching.pages.KeptPageMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "signatures.ops.middleware.StaffIdleTimeoutMiddleware",
