@@ -5,20 +5,26 @@ middleware list, in rounds that take turns so that other work on the machine
 weighs on every variant alike; the fastest round counts (CPU time, min of
 rounds). gunicorn and wrk add the same to every variant, so they stay out.
 
-Called by bench/run.py after Django is set up with bench.settings.
+Called by bench/run.py after Django is set up with bench.settings. By itself,
+`python -m bench.stack_cost SLUG` prints what our public pages cost when they
+come from the page cache (the letter SLUG must exist), with bench/run.py's
+environment (BENCH_DATABASE_URL, BENCH_CACHE_URL).
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import os
 import runpy
+import sys
 import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
+import django
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.test.utils import override_settings
@@ -128,3 +134,47 @@ def access_line_costs(*, rounds: int = 7, calls: int = 2000) -> dict[str, float]
                 handler.setFormatter(JsonFormatter())
         variants[name] = lambda logger=logger: logger.access(response, request, wsgi, timedelta(milliseconds=1))
     return fastest(variants, rounds=rounds, calls=calls)
+
+
+def kept_page_paths(slug: str) -> dict[str, str]:
+    return {
+        "trivial view": PATH,
+        "kept letter page": f"/letters/{slug}/",
+        "kept list page": f"/letters/{slug}/signatories/",
+        "kept count.json": f"/letters/{slug}/count.json",
+    }
+
+
+def kept_page_costs(slug: str, *, rounds: int = 7, calls: int = 300) -> dict[str, float]:
+    """µs of CPU per request for our public pages served from the page cache, through the whole stack."""
+    handler = WSGIHandler()
+
+    def visit(path: str) -> str:
+        statuses = []
+        response = handler(
+            {**environ(), "PATH_INFO": path}, lambda status, headers, exc_info=None: statuses.append(status)
+        )
+        b"".join(response)
+        response.close()
+        return statuses[0]
+
+    paths = kept_page_paths(slug)
+    for name, path in paths.items():
+        status = visit(path)  # draws and keeps the page
+        if not status.startswith("200"):
+            raise RuntimeError(f"{name} ({path}) answers {status}")
+    return fastest({name: lambda path=path: visit(path) for name, path in paths.items()}, rounds=rounds, calls=calls)
+
+
+def main() -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import run  # bench/run.py, for its environment; it imports this module too
+
+    os.environ.update({key: value for key, value in run.BENCH_ENV.items() if key not in os.environ})
+    django.setup()
+    for name, cost in kept_page_costs(sys.argv[1]).items():
+        print(f"{name:20} {cost:7,.0f} µs of CPU per request")
+
+
+if __name__ == "__main__":
+    main()

@@ -56,10 +56,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Outermost, the security headers (CSP included) on every answer, even those
-    # written before SecurityMiddleware runs: probes, the outage page, the guards.
+    # Outermost, the security headers (CSP included, built once per process) on
+    # every answer, even those written before SecurityMiddleware runs: probes,
+    # the outage page, the guards.
     "signatures.ops.request_hygiene.BaselineSecurityHeadersMiddleware",
-    "csp.middleware.CSPMiddleware",
     # Operations first: every response carries a request id; probes are answered
     # before host checks, the HTTPS redirect and limits; a lost database answers 503.
     "signatures.ops.logs.RequestIdMiddleware",
@@ -78,6 +78,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # An anonymous visit of a kept public page is answered here (signatures/caching/pages.py).
+    "signatures.caching.pages.KeptPageMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "signatures.ops.middleware.StaffIdleTimeoutMiddleware",
@@ -257,8 +259,10 @@ TASKS = {
     },
 }
 
-# Content Security Policy (django-csp 4): nothing from another origin, no
-# inline script, no plugins, no framing, forms post only to us.
+# Content Security Policy (django-csp 4, whose build_policy our outermost
+# middleware uses; its middleware, decorators and nonces are not installed):
+# nothing from another origin, no inline script, no plugins, no framing, forms
+# post only to us.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

@@ -27,8 +27,8 @@ from signatures.views.letters import letter_or_404
 
 
 @require_safe
-@xframe_options_exempt
 @shared_public_page
+@xframe_options_exempt
 @public_cache(max_age=60)
 def embed(request: HttpRequest, slug: str) -> HttpResponse:
     letter = letter_or_404(slug)

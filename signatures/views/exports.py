@@ -194,8 +194,8 @@ def _badge_context(letter: Letter) -> dict[str, Any]:
 
 
 @require_safe
-@xframe_options_exempt
 @shared_public_page
+@xframe_options_exempt
 @public_cache(max_age=60)
 def badge(request: HttpRequest, slug: str) -> HttpResponse:
     """A tiny page for other sites' iframes: the count and a link, no script."""
