@@ -827,7 +827,10 @@ class Signature(models.Model):
 
     def __str__(self) -> str:
         # Never the email: this string reaches logs and the admin's history.
-        return f"{self.full_name} ({self.get_state_display()})"
+        # The label from the enum, not get_state_display(), which rebuilds a dict of
+        # every choice on each call: the queue calls this once per row.
+        state = self.state if self.state not in Signature.State.values else Signature.State(self.state).label
+        return f"{self.full_name} ({state})"
 
     def save(self, *args, **kwargs) -> None:
         self.derive_fields()

@@ -407,7 +407,10 @@ class SignatureAdmin(LetterTeamAdmin):
         return format_html(
             '<span class="hold-badge hold-{}">{}</span>{}',
             kind,
-            signature.get_hold_reason_display(),
+            # The enum's label, not get_hold_reason_display(), which rebuilds a dict of every choice per row.
+            Signature.HoldReason(reason).label
+            if (reason := signature.hold_reason) in Signature.HoldReason.values
+            else reason,
             format_html('<span class="hold-detail">{}</span>', signature.hold_detail) if signature.hold_detail else "",
         )
 
