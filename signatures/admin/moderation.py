@@ -13,7 +13,7 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
@@ -162,7 +162,7 @@ class QueueChangeList(ChangeList):
         super().__init__(request, *args, **kwargs)
         self.row_link_query, self.preserved_filters = self.preserved_filters, ""
 
-    def url_for_result(self, result: Signature) -> str:
+    def url_for_result(self, result: models.Model) -> str:
         url = super().url_for_result(result)
         return f"{url}?{self.row_link_query}" if self.row_link_query else url
 
