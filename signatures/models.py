@@ -534,6 +534,17 @@ class SignatureQuerySet(models.QuerySet):
         return self.filter(wants_updates=True, state__in=[Signature.State.CONFIRMED, Signature.State.APPROVED])
 
 
+# The moderation queue's order: names that may impersonate someone first (0),
+# then other holds (1), then the rest (2). Defined once, so the queue's ORDER BY
+# and the index that serves it are the same expression.
+NAME_HOLD_REASONS = ("watchlist", "mixed_script")
+QUEUE_RANK = models.Case(
+    models.When(hold_reason__in=NAME_HOLD_REASONS, then=models.Value(0)),
+    models.When(~Q(hold_reason=""), then=models.Value(1)),
+    default=models.Value(2),
+)
+
+
 class Signature(models.Model):
     class State(models.TextChoices):
         SUBMITTED = "submitted", _("Submitted (awaiting email confirmation)")
@@ -791,6 +802,14 @@ class Signature(models.Model):
             models.Index(fields=["letter", "state", "confirmed_at", "id"], name="signature_letter_queue_idx"),
             models.Index(fields=["created_at", "id"], name="signature_created_idx"),
             models.Index(fields=["letter", "created_at"], name="signature_letter_created_idx"),
+            # The moderation queue in its order, for one letter and for all: read the
+            # first hundred from the index instead of sorting every confirmed row.
+            models.Index(
+                "letter", QUEUE_RANK, "confirmed_at", "id", condition=Q(state="confirmed"), name="signature_rank_idx"
+            ),
+            models.Index(
+                QUEUE_RANK, "confirmed_at", "id", condition=Q(state="confirmed"), name="signature_all_rank_idx"
+            ),
             # Held = confirmed with a hold reason: the "held for review" queue, oldest first.
             models.Index(
                 fields=["confirmed_at", "id"],
@@ -808,7 +827,10 @@ class Signature(models.Model):
 
     def __str__(self) -> str:
         # Never the email: this string reaches logs and the admin's history.
-        return f"{self.full_name} ({self.get_state_display()})"
+        # The label from the enum, not get_state_display(), which rebuilds a dict of
+        # every choice on each call: the queue calls this once per row.
+        state = self.state if self.state not in Signature.State.values else Signature.State(self.state).label
+        return f"{self.full_name} ({state})"
 
     def save(self, *args, **kwargs) -> None:
         self.derive_fields()

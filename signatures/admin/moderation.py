@@ -13,14 +13,14 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
-from django.db.models import Case, Count, Q, QuerySet, Value, When
+from django.db import models, transaction
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.dates import MONTHS_3
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.http import urlencode
@@ -35,6 +35,8 @@ from signatures.admin.site import staff_member
 from signatures.admin.teams import LetterTeamAdmin, LetterTeamFilter
 from signatures.csv_export import stream_csv
 from signatures.models import (
+    NAME_HOLD_REASONS,
+    QUEUE_RANK,
     CustomQuestion,
     DigestSubscription,
     InvalidationRun,
@@ -52,13 +54,7 @@ from signatures.text import name_key, normalize_email
 
 QUEUE, HELD, MATCHES, HELD_MAIL, ALL = "queue", "held", "matches", "held_mail", "all"
 # Holds on the name (an impersonation risk) come before holds on volume.
-NAME_HOLDS = (Signature.HoldReason.WATCHLIST, Signature.HoldReason.MIXED_SCRIPT)
-# 0: a name that may impersonate someone, 1: other holds, 2: the rest.
-HOLD_RANK = Case(
-    When(hold_reason__in=NAME_HOLDS, then=Value(0)),
-    When(~Q(hold_reason=""), then=Value(1)),
-    default=Value(2),
-)
+NAME_HOLDS = tuple(Signature.HoldReason(reason) for reason in NAME_HOLD_REASONS)
 IP_HASH = re.compile(r"[0-9a-f]{64}")
 EXPORT_COLUMNS = [
     ("letter__slug", _("letter")),
@@ -154,6 +150,23 @@ class ProfessionFilter(admin.SimpleListFilter):
         return queryset
 
 
+class QueueChangeList(ChangeList):
+    """
+    The changelist, with each row's link carrying the filters itself. Django's
+    add_preserved_filters would resolve every row's URL against the whole
+    URLconf to learn that it is a change page: a fifth of the queue page's
+    time at 100 rows. The links come out the same.
+    """
+
+    def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        super().__init__(request, *args, **kwargs)
+        self.row_link_query, self.preserved_filters = self.preserved_filters, ""
+
+    def url_for_result(self, result: models.Model) -> str:
+        url = super().url_for_result(result)
+        return f"{url}?{self.row_link_query}" if self.row_link_query else url
+
+
 class CappedCountPaginator(Paginator):
     """
     Counts at most CAP rows (SELECT COUNT(*) over a LIMITed subquery), so the
@@ -165,7 +178,10 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return min(self.object_list[: self.CAP + 1].count(), self.CAP + 1)  # type: ignore[attr-defined]
+        # Without the ordering: how many rows there are does not depend on it, and
+        # the queue's ordering would sort every confirmed row before counting.
+        capped = self.object_list.order_by()[: self.CAP + 1]  # type: ignore[attr-defined]
+        return min(capped.count(), self.CAP + 1)
 
     @property
     def is_capped(self) -> bool:
@@ -341,7 +357,7 @@ class SignatureAdmin(LetterTeamAdmin):
         if request.GET.get(StatusFilter.parameter_name, QUEUE) in (QUEUE, HELD, MATCHES):
             # Possible impersonations first, then other holds, each oldest first. The
             # backlog of confirmed signatures is small, so sorting it costs little.
-            return [HOLD_RANK.asc(), "confirmed_at", "id"]
+            return [QUEUE_RANK.asc(), "confirmed_at", "id"]
         return ["-created_at", "-id"]
 
     def get_search_results(
@@ -359,6 +375,9 @@ class SignatureAdmin(LetterTeamAdmin):
         key = name_key(term)
         return queryset.filter(Q(name_key__contains=key) | Q(affiliation__icontains=term)), False
 
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return QueueChangeList
+
     def action_checkbox(self, obj: Signature) -> SafeString:
         # The same markup as Django's, without rendering a form widget
         # template per row: a third of the queue page's time at 100 rows.
@@ -366,7 +385,7 @@ class SignatureAdmin(LetterTeamAdmin):
             '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
             helpers.ACTION_CHECKBOX_NAME,
             obj.pk,
-            format_html(gettext("Select this object for an action - {}"), str(obj)),
+            gettext("Select this object for an action - {}").format(obj),
         )
 
     @admin.display(description=_("location"))
@@ -388,7 +407,10 @@ class SignatureAdmin(LetterTeamAdmin):
         return format_html(
             '<span class="hold-badge hold-{}">{}</span>{}',
             kind,
-            signature.get_hold_reason_display(),
+            # The enum's label, not get_hold_reason_display(), which rebuilds a dict of every choice per row.
+            Signature.HoldReason(reason).label
+            if (reason := signature.hold_reason) in Signature.HoldReason.values
+            else reason,
             format_html('<span class="hold-detail">{}</span>', signature.hold_detail) if signature.hold_detail else "",
         )
 
@@ -412,9 +434,9 @@ class SignatureAdmin(LetterTeamAdmin):
         if signature.confirmed_at is None:
             return ""
         moment = timezone.localtime(signature.confirmed_at)
-        return format_html(
-            '<time datetime="{}">{}</time>', moment.isoformat(timespec="seconds"), date_format(moment, "j M H:i")
-        )
+        # date_format(moment, "j M H:i"), spelt out: a DateFormat per row costs more than the rest of the cell.
+        shown = f"{moment.day} {MONTHS_3[moment.month].title()} {moment:%H:%M}"
+        return format_html('<time datetime="{}">{}</time>', moment.isoformat(timespec="seconds"), shown)
 
     @admin.display(description=_("marks"))
     def marks(self, signature: Signature) -> str:
