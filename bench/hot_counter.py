@@ -7,7 +7,7 @@ the letter's counter rows?
 
 It starts gunicorn (DEBUG=0, `gunicorn.conf.py`, WORKERS sync workers; with
 --instances, that many gunicorns on consecutive ports), drives the sign POST
-with wrk (bench/lua/sign.lua: a new person and a new email domain per request)
+with wrk (bench/lua/sign_one_stamp.lua: a new person and a new email domain per request)
 and, while the load runs, samples every 20 ms what each busy PostgreSQL
 backend of the database waits for (pg_stat_activity.wait_event) and which
 locks are waited for (pg_locks, not granted). It prints requests/s, p50/p99,
@@ -197,7 +197,7 @@ def sign_body(letter_id: int, profession_id: int) -> str:
 def run_wrk(port: int, path: str, env: dict[str, str], *, connections: int, duration: int) -> dict:
     wrk = shutil.which("wrk") or sys.exit("wrk is missing (apt-get install wrk)")
     script = OUT / "hot_counter_sign.lua"
-    script.write_text((LUA / "sign.lua").read_text() + "\n" + (LUA / "report.lua").read_text())
+    script.write_text((LUA / "sign_one_stamp.lua").read_text() + "\n" + (LUA / "report.lua").read_text())
     threads = min(2, connections)
     command = [wrk, f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "--latency"]
     command += ["-s", str(script), f"http://127.0.0.1:{port}{path}"]

@@ -1,46 +1,27 @@
 """
-One function per message we send to a signer. Each renders
-`templates/emails/<name>_subject.txt`, `<name>.txt` and `<name>.html` and
-queues the result as an `OutgoingEmail` row in the caller's transaction, so
-the email exists if and only if the change it is about was committed. A
-worker sends it (`signatures.outbox`), retrying while the mail server is down.
+One function per message we send to a signer. Each queues an `OutgoingEmail`
+row in the caller's transaction, so the email exists if and only if the
+change it is about was committed. A worker sends it (`signatures.outbox`),
+retrying while the mail server is down. The templates are
+`templates/emails/<name>_subject.txt`, `<name>.txt` and `<name>.html`
+(`signatures.email_rendering`): messages that follow from the signature alone
+are written when first sent, the rest when queued.
 """
 
 from __future__ import annotations
 
-import secrets
-from email.utils import formataddr, parseaddr
 from typing import Any
 
 from django.conf import settings
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
 
-from signatures import links, outbox
+from signatures import email_rendering, links, outbox
 from signatures.abuse import limits, mail_budget
-from signatures.models import Letter, LetterUpdate, LetterVersion, OutgoingEmail, Signature
+from signatures.email_rendering import one_line, render
+from signatures.models import LetterUpdate, LetterVersion, OutgoingEmail, Signature
 from signatures.revisions import diff_lines, unified_diff
 
 Kind = OutgoingEmail.Kind
-
-
-def one_line(value: str) -> str:
-    # Header values are one line whatever a template, a letter or a name
-    # contains: a "\r\nBcc: ..." cannot add a header or a recipient.
-    return " ".join(str(value).split())
-
-
-def from_address(letter: Letter) -> str:
-    name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    sender_name = one_line(letter.sender_name or name)
-    return formataddr((sender_name, address)) if sender_name else address
-
-
-def new_message_id() -> str:
-    """A Message-ID fixed when the email is queued, so a resend is recognisably the same message."""
-    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
-    return f"<{secrets.token_hex(16)}@{domain}>"
 
 
 # Messages anyone can trigger by typing an address into a form: capped per
@@ -52,26 +33,33 @@ CAPPED_KINDS = frozenset({Kind.CONFIRM, Kind.ALREADY_SIGNED, Kind.WITHDRAW})
 def queue(
     signature: Signature,
     kind: Kind,
-    context: dict[str, Any],
+    context: dict[str, Any] | None = None,
     *,
     headers: dict[str, str] | None = None,
     update: LetterUpdate | None = None,
     held: bool = False,
     ip_address: str | None = None,
+    may_email: bool | None = None,
 ) -> OutgoingEmail | None:
     """
-    Render a message to a signer and queue it in the current transaction (None: over the per-address cap).
+    Queue a message to a signer in the current transaction (None: over the per-address cap).
+    Without a `context` it is written when first sent, from the signature
+    (`email_rendering.CONTEXT_FROM_SIGNATURE`); with one, now.
 
     `held`: the attempt tripped an abuse limit, so the email waits for a
     moderator (`services.release_held_emails`) and nothing goes out at once.
     Otherwise its first attempt waits for room in the mail budgets of the
     client address (`ip_address`, of the sign attempt) and the recipient's domain.
+    `may_email`: the per-address cap was already counted, with the sign
+    attempt's limits (`limits.count_sign_attempt`); None counts it here.
     """
-    if kind in CAPPED_KINDS and not limits.take_email_allowance(
-        letter_id=signature.letter_id, email_normalized=signature.email_normalized
-    ):
+    if may_email is None and kind in CAPPED_KINDS:
+        may_email = limits.take_email_allowance(
+            letter_id=signature.letter_id, email_normalized=signature.email_normalized
+        )
+    if may_email is False:
         return None
-    email = render(signature, kind, context)
+    email = email_rendering.unwritten(signature, kind) if context is None else render(signature, kind, context)
     email.headers = headers or {}
     email.update = update
     if held:
@@ -82,63 +70,33 @@ def queue(
     return email
 
 
-def render(signature: Signature, kind: Kind, context: dict[str, Any]) -> OutgoingEmail:
-    """The message to a signer, rendered in their language, as an unsaved row."""
-    letter = signature.letter
-    context = {
-        "signature": signature,
-        "letter": letter,
-        "site_url": settings.SITE_URL,
-        "letter_url": links.letter_url(letter),
-        "withdraw_page_url": links.withdraw_page_url(letter),
-        "token_days": settings.SIGNATURES_TOKEN_MAX_AGE_DAYS,
-        **context,
-    }
-    with translation.override(signature.language or settings.LANGUAGE_CODE):
-        subject = one_line(render_to_string(f"emails/{kind.value}_subject.txt", context))
-        text = render_to_string(f"emails/{kind.value}.txt", context)
-        html = render_to_string(f"emails/{kind.value}.html", context)
-    return OutgoingEmail(
-        signature=signature,
-        kind=kind,
-        message_id=new_message_id(),
-        from_email=from_address(letter),
-        to_email=signature.email,
-        reply_to=one_line(settings.SIGNATURES_REPLY_TO),
-        subject=subject[:500],
-        body_text=text,
-        body_html=html,
-    )
-
-
 def send_confirmation(
-    signature: Signature, *, held: bool = False, ip_address: str | None = None
+    signature: Signature, *, held: bool = False, ip_address: str | None = None, may_email: bool | None = None
 ) -> OutgoingEmail | None:
     """Confirm your signature: the link that turns a submission into a signature."""
-    context = {"confirm_url": links.confirm_url(signature)}
-    return queue(signature, Kind.CONFIRM, context, held=held, ip_address=ip_address)
+    return queue(signature, Kind.CONFIRM, held=held, ip_address=ip_address, may_email=may_email)
 
 
 def send_import_invite(signature: Signature) -> OutgoingEmail | None:
     """You were added by the organizers: confirm to be counted, and choose whether to be listed."""
-    return queue(signature, Kind.IMPORT_INVITE, {"confirm_url": links.confirm_url(signature)})
+    return queue(signature, Kind.IMPORT_INVITE)
 
 
 def send_already_signed(
-    signature: Signature, *, held: bool = False, ip_address: str | None = None
+    signature: Signature, *, held: bool = False, ip_address: str | None = None, may_email: bool | None = None
 ) -> OutgoingEmail | None:
     """You have already signed: the answer to a repeat submit of a confirmed address."""
-    return queue(signature, Kind.ALREADY_SIGNED, {}, held=held, ip_address=ip_address)
+    return queue(signature, Kind.ALREADY_SIGNED, held=held, ip_address=ip_address, may_email=may_email)
 
 
 def send_withdrawal_link(signature: Signature) -> OutgoingEmail | None:
     """Withdraw your signature: the link that withdraws it and erases the signer's data."""
-    return queue(signature, Kind.WITHDRAW, {"withdraw_url": links.withdraw_url(signature)})
+    return queue(signature, Kind.WITHDRAW)
 
 
 def send_signature_public(signature: Signature) -> OutgoingEmail | None:
     """Your signature is public: sent when a moderator approves it."""
-    return queue(signature, Kind.PUBLIC, {})
+    return queue(signature, Kind.PUBLIC)
 
 
 def send_revision_notice(signature: Signature, *, new_version: LetterVersion) -> OutgoingEmail | None:

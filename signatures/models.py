@@ -1304,9 +1304,16 @@ class OutgoingEmail(models.Model):
     from_email = models.CharField(_("from"), max_length=320)
     to_email = models.EmailField(_("to"), max_length=254)
     reply_to = models.CharField(_("reply-to"), max_length=254, blank=True)
-    subject = models.CharField(_("subject"), max_length=500)
-    body_text = models.TextField(_("text"))
+    # Blank until written: a message that follows from its signature alone is
+    # written when first sent (signatures/email_rendering.py), then kept.
+    subject = models.CharField(_("subject"), max_length=500, blank=True)
+    body_text = models.TextField(_("text"), blank=True)
     body_html = models.TextField(_("HTML"), blank=True)
+    is_written = models.BooleanField(
+        _("written"),
+        default=True,
+        help_text=_("Subject and text are written when the email is first sent; a resend sends the same."),
+    )
 
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)

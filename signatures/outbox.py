@@ -3,7 +3,9 @@ The outbox: emails to signers are rows (`OutgoingEmail`) written in the same
 transaction as the signature change they are about; a worker sends them.
 One row per email: the row is the queue, there is no task beside it.
 
-- `put` saves a new email in the caller's transaction. A held email (its
+- `put` saves a new email in the caller's transaction. One whose content
+  follows from its signature is saved unwritten and written (and stored)
+  just before its first send (`signatures.email_rendering`). A held email (its
   sign attempt tripped an abuse limit) waits for a moderator to release it;
   one a mail budget deferred waits for its `next_attempt_at`.
 - Just before each send the overall mail budget is asked
@@ -50,6 +52,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.db.models import F, Q
 from django.utils import timezone
 
+from signatures import email_rendering
 from signatures.abuse import mail_budget
 from signatures.models import OutgoingEmail, SuppressedAddress
 from signatures.text import normalize_email
@@ -181,7 +184,11 @@ def _claim(pk: int, now: datetime) -> OutgoingEmail | None:
     )
     if not claimed:
         return None
-    return OutgoingEmail.objects.filter(pk=pk, status=Status.SENDING, claimed_until=claimed_until).first()
+    return (
+        OutgoingEmail.objects.select_related("signature__letter")
+        .filter(pk=pk, status=Status.SENDING, claimed_until=claimed_until)
+        .first()
+    )
 
 
 def deliver(message_id: str) -> str:
@@ -228,6 +235,8 @@ def _send_and_record(email: OutgoingEmail) -> str:
     if not mail_budget.budget_allows(email):
         return defer(email, until=mail_budget.overall_room_at())
     try:
+        if not email.is_written and not _write_and_keep(email):
+            return SKIPPED  # our lease ran out: the email is its new owner's
         _send(email)
     except Exception as exc:
         return _record_failure(email, exc)
@@ -349,6 +358,20 @@ _EMAIL_SETTINGS = (
     "EMAIL_TIMEOUT",
 )
 _mailer = _Mailer()
+
+
+def _write_and_keep(email: OutgoingEmail) -> bool:
+    """
+    Write a message queued unwritten and store it before its first send, so
+    every resend (after a failure, or by a worker taking over an expired
+    lease) sends these same bytes; False if the lease is no longer ours.
+    """
+    email_rendering.write_queued(email)
+    return bool(
+        _mine(email).update(
+            subject=email.subject, body_text=email.body_text, body_html=email.body_html, is_written=True
+        )
+    )
 
 
 def _send(email: OutgoingEmail) -> None:

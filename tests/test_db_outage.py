@@ -6,6 +6,7 @@ and lost, and recovery by itself once the database is back.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import logging
 import re
@@ -52,7 +53,11 @@ class OutagePageTests(TestCase):
         self.url = self.letter.get_absolute_url()
 
     def database_down(self):
-        return mock.patch("signatures.views.letters.letter_or_404", side_effect=DATABASE_GONE)
+        # The views' reads of the letter (the page's, and the sign POST's own) fail as with the database gone.
+        down = contextlib.ExitStack()
+        for read in ("letter_or_404", "letter_to_sign"):
+            down.enter_context(mock.patch(f"signatures.views.letters.{read}", side_effect=DATABASE_GONE))
+        return down
 
     def assert_plain_503(self, response):
         assert response.status_code == 503

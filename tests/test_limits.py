@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from unittest import mock
 from urllib.parse import quote
 
 import pytest
@@ -245,6 +246,26 @@ class EmailCapTests(SignAs, TestCase):
         self.clock.shift(86401)
         self.sign("again@example.org")
         assert self.emails_to("again@example.org") == 5
+
+    def test_caught_submissions_use_none_of_the_cap(self):
+        url = reverse("signatures:sign", kwargs={"slug": self.letter.slug})
+        for _ in range(5):
+            # The honeypot filled: a bot, dropped with the normal answer.
+            self.client.post(url, sign_data(self.letter, email="victim@example.org", website="x"))
+        assert not Signature.objects.filter(email_normalized="victim@example.org").exists()
+        for _ in range(3):
+            self.sign("victim@example.org")
+        assert self.emails_to("victim@example.org") == 3
+
+    def test_the_cap_is_counted_with_the_other_limits_of_the_attempt(self):
+        url = reverse("signatures:sign", kwargs={"slug": self.letter.slug})
+        with mock.patch.object(limits.windows, "count", wraps=limits.windows.count) as count:
+            # The email is sent after the request (on commit, by the worker): not counted here.
+            self.client.post(url, sign_data(self.letter, email="once@example.org"), REMOTE_ADDR="203.0.113.7")
+        assert OutgoingEmail.objects.filter(to_email="once@example.org").count() == 1
+        # One round trip for the attempt's windows, one for the mail budgets of its email.
+        assert count.call_count == 2, count.call_args_list
+        assert any(key.startswith("emails-to-address:") for key in count.call_args_list[0].args[0])
 
 
 class TooManyRequestsTests(FrozenAtWindowStart, TestCase):

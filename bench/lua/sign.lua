@@ -1,58 +1,39 @@
--- Each request signs as a new person: a new CSRF cookie with its masked form
--- token (Django's double-submit check, done in full), a unique email on its own
--- domain, a Unicode name. The rest of the form comes from the real page
--- (bench/run.py passes it in BENCH_SIGN_BODY).
-local body = os.getenv("BENCH_SIGN_BODY")
+-- Each request sends a real form drawn for it: bench/run.py GETs the letter page
+-- once per request beforehand and writes one line per drawing to BENCH_SIGN_FORMS,
+-- "<csrftoken cookie> <urlencoded body>", the body with that page's own form token
+-- and single-use stamp, a unique email on its own domain and a Unicode name. Each
+-- wrk thread takes every BENCH_THREADS-th line from its own offset, so no two
+-- requests send the same stamp; if a thread runs out it starts over, and those
+-- repeats are caught submissions (bench/run.py counts and reports them).
 local path = os.getenv("BENCH_SIGN_PATH")
 local cookie = os.getenv("BENCH_CSRF_COOKIE")
-local run = os.getenv("BENCH_RUN")
-local names = {}
-for name in string.gmatch(os.getenv("BENCH_NAMES"), "[^|]+") do names[#names + 1] = name end
+local forms_file = os.getenv("BENCH_SIGN_FORMS")
+local threads = tonumber(os.getenv("BENCH_THREADS") or "2")
 
-local chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-local index = {}
-for i = 1, #chars do index[chars:sub(i, i)] = i - 1 end
-
-local function random_string(n)
-  local out = {}
-  for i = 1, n do
-    local r = math.random(1, 62)
-    out[i] = chars:sub(r, r)
-  end
-  return table.concat(out)
-end
-
--- django.middleware.csrf._mask_cipher_secret
-local function mask(secret)
-  local m = random_string(32)
-  local out = {}
-  for i = 1, 32 do
-    local c = (index[secret:sub(i, i)] + index[m:sub(i, i)]) % 62 + 1
-    out[i] = chars:sub(c, c)
-  end
-  return m .. table.concat(out)
-end
-
-local next_thread = 1
+local next_thread = 0
 setup = function(thread)
   thread:set("thread_id", next_thread)
   next_thread = next_thread + 1
 end
 
-local counter = 0
+local forms = {}
+local next_form = 1
 init = function(args)
-  math.randomseed(os.time() * 1000 + (thread_id or 0))
+  local i = 0
+  for line in io.lines(forms_file) do
+    if i % threads == thread_id then
+      local secret, body = line:match("^(%S+) (.*)$")
+      forms[#forms + 1] = {secret, body}
+    end
+    i = i + 1
+  end
 end
 
 request = function()
-  counter = counter + 1
-  local secret = random_string(32)
-  local tag = run .. "." .. tostring(thread_id) .. "." .. counter
-  local email = "signer." .. tag .. "%40d" .. tostring(thread_id) .. "x" .. counter .. "." .. run .. ".example.org"
-  local form = body .. "&csrfmiddlewaretoken=" .. mask(secret) .. "&email=" .. email
-    .. "&full_name=" .. names[math.random(1, #names)]
+  local form = forms[next_form]
+  next_form = next_form % #forms + 1
   return wrk.format("POST", path, {
     ["Content-Type"] = "application/x-www-form-urlencoded",
-    ["Cookie"] = cookie .. "=" .. secret,
-  }, form)
+    ["Cookie"] = cookie .. "=" .. form[1],
+  }, form[2])
 end

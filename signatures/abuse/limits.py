@@ -168,34 +168,54 @@ def is_allowed_domain(domain: str) -> bool:
 # --- the sign form ----------------------------------------------------------
 
 
-def sign_attempt_hold_reason(*, letter_id: int, ip_address: str | None, email_normalized: str) -> str:
+@dataclass(frozen=True)
+class SignAttempt:
+    """What counting a sign attempt found: the hold reason it earns ('' for none), and whether it may email."""
+
+    hold_reason: str
+    may_email: bool
+
+
+def count_sign_attempt(*, letter_id: int, ip_address: str | None, email_normalized: str, trusted: bool) -> SignAttempt:
     """
-    Count one sign attempt against the per-IP (burst and sustained) and
-    per-domain limits of a letter; return the hold reason it earns, or ''.
+    Count one sign attempt that will email its address (a caught or blocked
+    one never gets here): against the per-IP (burst and sustained) and
+    per-domain limits of a letter, unless `trusted` (an invited founding
+    signatory), and against the address's email cap (`take_email_allowance`),
+    every window in one round trip.
 
     Both IP windows count every attempt, even when one already tripped.
     """
 
     # Allow lists are read only once a limit trips, so an ordinary attempt costs
-    # nothing but the counting: every window counted in one round trip.
-    events: list[tuple[str, str, Rate | None]] = []
-    if ip_address:
+    # nothing but the counting.
+    events: list[tuple[str, str, Rate | None]] = [email_allowance_event(letter_id, email_normalized)]
+    if ip_address and not trusted:
         subject = f"{letter_id}:{ip_subject(ip_address)}"
         events.append(("sign-ip-burst", subject, configured_rate("SIGNATURES_LIMIT_SIGN_IP_BURST")))
         events.append(("sign-ip-sustained", subject, configured_rate("SIGNATURES_LIMIT_SIGN_IP_SUSTAINED")))
     ip_events = len(events)
     domain = email_normalized.rpartition("@")[2]
     shared = getattr(settings, "SIGNATURES_LIMIT_DOMAIN_EXEMPT", SHARED_MAIL_PROVIDERS)
-    if domain and domain not in shared:
+    if domain and domain not in shared and not trusted:
         events.append(("sign-domain", f"{letter_id}:{domain}", configured_rate("SIGNATURES_LIMIT_SIGN_DOMAIN")))
-    results = hit_many(events)
-    ip_over = any(result and result.exceeded for result in results[:ip_events])
+    allowance, *results = hit_many(events)
+    may_email = allowance is None or not allowance.exceeded
+    ip_over = any(result and result.exceeded for result in results[: ip_events - 1])
     if ip_over and not is_allowed_network(ip_address):
-        return Signature.HoldReason.IP_LIMIT
-    domain_over = any(result and result.exceeded for result in results[ip_events:])
+        return SignAttempt(Signature.HoldReason.IP_LIMIT, may_email)
+    domain_over = any(result and result.exceeded for result in results[ip_events - 1 :])
     if domain_over and not is_allowed_domain(domain):
-        return Signature.HoldReason.DOMAIN_LIMIT
-    return ""
+        return SignAttempt(Signature.HoldReason.DOMAIN_LIMIT, may_email)
+    return SignAttempt("", may_email)
+
+
+def email_allowance_event(letter_id: int, email_normalized: str) -> tuple[str, str, Rate | None]:
+    return (
+        "emails-to-address",
+        f"{letter_id}:{email_normalized}",
+        configured_rate("SIGNATURES_LIMIT_EMAILS_PER_ADDRESS"),
+    )
 
 
 def take_email_allowance(*, letter_id: int, email_normalized: str) -> bool:
@@ -204,9 +224,7 @@ def take_email_allowance(*, letter_id: int, email_normalized: str) -> bool:
     reached, so the form cannot be used to flood a stranger's inbox, from
     however many IP addresses.
     """
-    result = hit(
-        "emails-to-address", f"{letter_id}:{email_normalized}", configured_rate("SIGNATURES_LIMIT_EMAILS_PER_ADDRESS")
-    )
+    result = hit(*email_allowance_event(letter_id, email_normalized))
     return result is None or not result.exceeded
 
 

@@ -36,19 +36,14 @@ def _window_start(rate: limits.Rate, at: float) -> float:
     return (at // rate.seconds) * rate.seconds
 
 
-def _room_in(name: str, subject: str, rate: limits.Rate | None, now: float) -> float:
+def _later_room(name: str, subject: str, rate: limits.Rate, first: limits.Hit, now: float) -> float:
     """
-    Take one slot of `subject`'s budget: in the current window if it has room,
-    else in the first later window that has; return when that window opens.
+    The slot `first` took was over `subject`'s budget: take one in the first
+    later window that has room; return when that window opens.
     """
-    if rate is None:
-        return now
-    result = limits.hit(name, subject, rate, now=now)
-    if result is None or not result.exceeded:
-        return now
     # Jump straight past the windows this window's excess already fills, so a
     # flood costs a couple of counts per email, not one per window.
-    over = result.count - result.limit
+    over = first.count - first.limit
     at = _window_start(rate, now) + rate.seconds * (1 + (over - 1) // rate.count)
     for _ in range(_LOOKAHEAD_WINDOWS):
         result = limits.hit(name, subject, rate, now=at)
@@ -61,15 +56,21 @@ def _room_in(name: str, subject: str, rate: limits.Rate | None, now: float) -> f
 def send_at(*, ip_address: str | None, to_email: str, now: float | None = None) -> datetime:
     """When an email queued now may first be sent under the per-address and per-domain budgets."""
     now = time.time() if now is None else now
-    at = now
+    # One slot of each budget in the current window, both in one round trip;
+    # only a budget already spent looks further ahead.
+    events: list[tuple[str, str, limits.Rate | None]] = []
     if ip_address:
-        rate = limits.configured_rate("SIGNATURES_MAIL_BUDGET_PER_IP")
-        at = max(at, _room_in("mail-ip", limits.ip_subject(ip_address), rate, now))
+        events.append(
+            ("mail-ip", limits.ip_subject(ip_address), limits.configured_rate("SIGNATURES_MAIL_BUDGET_PER_IP"))
+        )
     domain = to_email.rpartition("@")[2].lower()
     shared = getattr(settings, "SIGNATURES_LIMIT_DOMAIN_EXEMPT", limits.SHARED_MAIL_PROVIDERS)
     if domain and domain not in shared:
-        rate = limits.configured_rate("SIGNATURES_MAIL_BUDGET_PER_DOMAIN")
-        at = max(at, _room_in("mail-domain", domain, rate, now))
+        events.append(("mail-domain", domain, limits.configured_rate("SIGNATURES_MAIL_BUDGET_PER_DOMAIN")))
+    at = now
+    for (name, subject, rate), result in zip(events, limits.hit_many(events, now=now), strict=True):
+        if rate is not None and result is not None and result.exceeded:
+            at = max(at, _later_room(name, subject, rate, result, now))
     return datetime.fromtimestamp(at, tz=UTC)
 
 

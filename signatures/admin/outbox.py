@@ -28,6 +28,7 @@ SHOWN_FIELDS = (
     "from_email",
     "to_email",
     "reply_to",
+    "is_written",
     "subject",
     "body_text",
 )

@@ -161,14 +161,13 @@ def _sign_letter(
         record_caught_submission(letter=letter, reason=blocked)
         return SignOutcome.BLOCKED
     # Over a per-IP or per-domain limit the signature is kept but held for a
-    # moderator; invited founding signatories are trusted.
-    hold_reason = (
-        ""
-        if invitation is not None
-        else limits.sign_attempt_hold_reason(
-            letter_id=letter.pk, ip_address=ip_address, email_normalized=email_normalized
-        )
+    # moderator; invited founding signatories are trusted. Every attempt past
+    # here emails the address (a confirmation or "already signed"), so its
+    # email cap is counted in the same round trip.
+    attempt = limits.count_sign_attempt(
+        letter_id=letter.pk, ip_address=ip_address, email_normalized=email_normalized, trusted=invitation is not None
     )
+    hold_reason = attempt.hold_reason
     # Tripping an abuse limit sends nothing at once: the email waits for a moderator.
     held = hold_reason in (Signature.HoldReason.IP_LIMIT, Signature.HoldReason.DOMAIN_LIMIT)
     active = Signature.objects.select_for_update().filter(letter=letter, email_normalized=email_normalized)
@@ -207,7 +206,7 @@ def _sign_letter(
     else:
         if invitation is not None:
             Invitation.objects.filter(pk=invitation.pk).update(use_count=F("use_count") + 1)
-        emails.send_confirmation(signature, held=held, ip_address=ip_address)
+        emails.send_confirmation(signature, held=held, ip_address=ip_address, may_email=attempt.may_email)
         return SignOutcome.CREATED
     # A new signature waited for its counter's row lock until the end of its
     # transaction; a known address waits for the same lock, changing nothing.
@@ -216,9 +215,9 @@ def _sign_letter(
     # A repeat of a known address gets the same treatment as a new one, held
     # mail included: the same work, so neither the mailbox nor the clock tells.
     if existing.state == State.SUBMITTED:
-        emails.send_confirmation(existing, held=held, ip_address=ip_address)
+        emails.send_confirmation(existing, held=held, ip_address=ip_address, may_email=attempt.may_email)
         return SignOutcome.RESENT_CONFIRMATION
-    emails.send_already_signed(existing, held=held, ip_address=ip_address)
+    emails.send_already_signed(existing, held=held, ip_address=ip_address, may_email=attempt.may_email)
     return SignOutcome.ALREADY_SIGNED
 
 

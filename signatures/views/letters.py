@@ -39,6 +39,14 @@ def letter_or_404(slug: str) -> Letter:
     return get_object_or_404(Letter.objects.public().with_translation(translation.get_language()), slug=slug)
 
 
+def letter_to_sign(slug: str) -> Letter:
+    # A sign POST reads the letter's settings, not its text: no translation and
+    # no body (the largest columns, and the translation's subqueries are most of
+    # the cost of building the query). A form error, which draws the page
+    # again, reads them then.
+    return get_object_or_404(Letter.objects.public().defer("body", "body_html"), slug=slug)
+
+
 def _render_letter(
     request: HttpRequest, letter: Letter, form: SignatureForm, *, status: int = 200, for_keeping: bool = False
 ) -> HttpResponse:
@@ -81,9 +89,8 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
     started = time.monotonic()
-    # The letter itself, fetched once and passed on; its translation is read
-    # only if the page is drawn again (a form error, a closed letter).
-    letter = letter_or_404(slug)
+    # The letter itself, fetched once and passed on.
+    letter = letter_to_sign(slug)
     if not letter.is_accepting_signatures:
         return _render_letter(request, letter, SignatureForm(letter=letter), status=403)
     form = SignatureForm(request.POST, letter=letter, visitor=bots.visitor_sending_form(request))
