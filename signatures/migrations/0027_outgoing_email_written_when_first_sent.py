@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('signatures', '0025_counters_split_over_shards'),
+        ('signatures', '0026_index_the_moderation_queue_order'),
     ]
 
     operations = [
