@@ -72,9 +72,11 @@ def send_moderation_digest() -> int:
         letter_ids = Letter.team_letter_ids(user)
         if letter_ids not in drawn:
             context = digest_context(Letter.objects.visible_to(user))
-            subject = " ".join(render_to_string("emails/moderation_digest_subject.txt", context).split())
-            body = render_to_string("emails/moderation_digest.txt", context)
-            drawn[letter_ids] = (subject, body, bool(context["entries"]))
+            drawn[letter_ids] = (
+                " ".join(render_to_string("emails/moderation_digest_subject.txt", context).split()),
+                str(render_to_string("emails/moderation_digest.txt", context)),
+                bool(context["entries"]),
+            )
         subject, body, has_letters = drawn[letter_ids]
         if not has_letters and letter_ids is not None:
             # A team member whose letters are all closed and calm: nothing to tell them.
