@@ -50,15 +50,22 @@ class LetterQuerySet(models.QuerySet):
         code = (language or "").lower()
         if not code:
             return self
+        names = ("language", "title", "summary", "body", "body_html")
+        if "-" not in code:
+            # One language, so at most one translation per letter (a unique constraint): a
+            # join. Django compiles it in half the CPU of five subqueries, on every page view.
+            return self.annotate(
+                translation=models.FilteredRelation("translations", condition=Q(translations__language=code)),
+                translation_for=models.Value(code),
+                **{f"translation_{name}": models.F(f"translation__{name}") for name in names},
+            )
+        # A regional variant ("pt-br") falls back to its base language's translation.
         found = LetterTranslation.objects.filter(
             letter=models.OuterRef("pk"), language__in=[code, code.split("-")[0]]
         ).order_by(models.Case(models.When(language=code, then=0), default=1))
         return self.annotate(
             translation_for=models.Value(code),
-            **{
-                f"translation_{name}": models.Subquery(found.values(name)[:1])
-                for name in ("language", "title", "summary", "body", "body_html")
-            },
+            **{f"translation_{name}": models.Subquery(found.values(name)[:1]) for name in names},
         )
 
 

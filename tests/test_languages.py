@@ -123,6 +123,28 @@ class LetterTranslationTests(TestCase):
         self.assertContains(page, '<html lang="fr">')
         self.assertContains(page, '<article class="letter" lang="en">')
 
+    def test_each_reader_gets_only_their_own_languages_translation_on_the_letter_and_the_list(self):
+        LetterTranslation.objects.create(
+            letter=self.letter, language="fr", title="Notre travail n'est pas votre corpus", summary="-", body="-"
+        )
+        pages = {
+            language: [
+                self.client.get(url, headers={"accept-language": language})
+                for url in (self.letter.get_absolute_url(), reverse("signatures:signatories", args=[self.letter.slug]))
+            ]
+            for language in ("es", "fr", "en")
+        }
+        for page in pages["es"]:
+            self.assertContains(page, "Nuestro trabajo no es vuestro material de entrenamiento")
+            self.assertNotContains(page, "Notre travail")
+        for page in pages["fr"]:
+            self.assertContains(page, "Notre travail n&#x27;est pas votre corpus")
+            self.assertNotContains(page, "Nuestro trabajo")
+        for page in pages["en"]:
+            self.assertContains(page, "Our work is not your training data")
+            self.assertNotContains(page, "Nuestro trabajo")
+            self.assertNotContains(page, "Notre travail")
+
     def test_saving_the_letter_after_reading_a_translation_keeps_the_original_text(self):
         shown = self.letter.translated("es")
         assert shown.title != self.letter.title

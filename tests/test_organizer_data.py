@@ -7,6 +7,7 @@ takes effect at once in the process that saved it.
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from django.test import TestCase, override_settings
 from django.urls import reverse
@@ -101,3 +102,57 @@ class KeptOrganizerDataTests(TestCase):
         data = sign_data(self.letter, email=email, profession=str(profession.pk))
         response = self.client.post(reverse("signatures:sign", args=[self.letter.slug]), data)
         assert response.status_code == 302
+
+
+@override_settings(SIGNATURES_ORGANIZER_DATA_SECONDS=60)
+class KeptBlankSignFormTests(TestCase):
+    """The blank sign form's fields are kept with the professions and questions they show."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.letter = make_letter()
+
+    def setUp(self):
+        organizer_data.forget()
+        self.addCleanup(organizer_data.forget)
+
+    def letter_page(self, language: str = "en") -> str:
+        response = self.client.get(self.letter.get_absolute_url(), headers={"accept-language": language})
+        assert response.status_code == 200
+        return response.content.decode()
+
+    def test_the_page_drawn_from_the_kept_form_is_the_page_drawn_afresh(self):
+        with override_settings(SIGNATURES_ORGANIZER_DATA_SECONDS=0):
+            drawn = self.letter_page()
+        self.letter_page()
+        kept = self.letter_page()
+        # Only the CSRF token and the stamp differ from one view to the next.
+        assert _without_tokens(kept) == _without_tokens(drawn)
+
+    def test_a_profession_added_after_the_form_was_kept_shows_at_once(self):
+        assert "Cinematographer" not in self.letter_page()
+        Profession.objects.create(letter=self.letter, name="Cinematographer", position=5)
+        assert ">Cinematographer</option>" in self.letter_page()
+
+    def test_each_language_gets_the_form_in_its_own_words(self):
+        assert "(optional)" in self.letter_page("en")
+        spanish = self.letter_page("es")
+        assert "(opcional)" in spanish
+        assert "(optional)" not in spanish
+        assert "(optional)" in self.letter_page("en")
+
+    def test_a_form_sent_back_with_errors_shows_that_visitors_answers_not_the_kept_blank_form(self):
+        self.letter_page()
+        data = sign_data(self.letter, email="not an address")
+        data["full_name"] = "<b>Ada</b> Lovelace"
+        response = self.client.post(reverse("signatures:sign", args=[self.letter.slug]), data)
+        assert response.status_code == 400
+        page = response.content.decode()
+        assert 'value="&lt;b&gt;Ada&lt;/b&gt; Lovelace"' in page
+        assert "<b>Ada</b>" not in page
+        assert 'class="error"' in page
+        assert 'value="&lt;b&gt;Ada' not in self.letter_page()
+
+
+def _without_tokens(page: str) -> str:
+    return re.sub(r'value="[^"]{30,}"', 'value=""', page)

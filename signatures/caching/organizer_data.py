@@ -154,6 +154,17 @@ def custom_questions(letter: Letter) -> list[CustomQuestion]:
     return _kept_or_load(f"questions:{letter.pk}", lambda: list(letter.custom_questions.all()))
 
 
+def blank_sign_form_html(letter: Letter, variant: str, draw: Callable[[], str]) -> str:
+    """
+    The fields of `letter`'s blank sign form as HTML (`variant` names the form and
+    the language), kept as long as the professions and questions they are drawn
+    from: Django's widget templates cost about 5 ms of CPU per letter page view
+    (bench/page_cost.py), and a blank form is the same for every visitor (its
+    CSRF token and stamp are drawn apart, by `{% sign_form_guard %}`).
+    """
+    return _kept_or_load(f"blank_sign_form:{letter.pk}:{variant}", draw)
+
+
 def current_version(letter: Letter) -> LetterVersion | None:
     """
     The letter's latest published version. Versions never change once
