@@ -47,6 +47,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.middleware.csrf import get_token
 from django.urls import Resolver404, resolve
@@ -338,7 +339,13 @@ class KeptPageMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if _cacheable_request(request):
-            kept = self._kept_page(request)
+            try:
+                kept = self._kept_page(request)
+            except DatabaseError:
+                # The database cache is down with the database: the whole stack
+                # answers, as it does for any lost database (the outage page, one
+                # log line), instead of an error raised from here.
+                kept = None
             if kept is not None:
                 return kept
         return self.get_response(request)
