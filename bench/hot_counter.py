@@ -7,7 +7,8 @@ the letter's counter rows?
 
 It starts gunicorn (DEBUG=0, `gunicorn.conf.py`, WORKERS sync workers; with
 --instances, that many gunicorns on consecutive ports), drives the sign POST
-with wrk (bench/lua/sign_one_stamp.lua: a new person and a new email domain per request)
+with wrk (bench/lua/sign.lua: each POST sends a real form drawn from the
+letter page beforehand, a new person and a new email domain per request)
 and, while the load runs, samples every 20 ms what each busy PostgreSQL
 backend of the database waits for (pg_stat_activity.wait_event) and which
 locks are waited for (pg_locks, not granted). It prints requests/s, p50/p99,
@@ -37,6 +38,7 @@ import uuid
 from pathlib import Path
 
 import psycopg2
+from run import MAX_SIGN_FORMS, draw_sign_forms
 
 ROOT = Path(__file__).resolve().parent.parent
 LUA = ROOT / "bench" / "lua"
@@ -176,28 +178,10 @@ class WaitSampler(threading.Thread):
         }
 
 
-def sign_body(letter_id: int, profession_id: int) -> str:
-    # The form's anti-bot fields as a browser sends them a minute after drawing the page.
-    from signatures.abuse.bots import HONEYPOT_FIELD, STAMP_FIELD, make_form_stamp
-
-    fields = {
-        STAMP_FIELD: make_form_stamp(letter_id, issued_at=time.time() - 60),
-        HONEYPOT_FIELD: "",
-        "profession": str(profession_id),
-        "title": "",
-        "affiliation": "",
-        "city": "",
-        "country": "",
-        "comment": "",
-        "wants_listing": "on",
-    }
-    return urllib.parse.urlencode(fields)
-
-
 def run_wrk(port: int, path: str, env: dict[str, str], *, connections: int, duration: int) -> dict:
     wrk = shutil.which("wrk") or sys.exit("wrk is missing (apt-get install wrk)")
     script = OUT / "hot_counter_sign.lua"
-    script.write_text((LUA / "sign_one_stamp.lua").read_text() + "\n" + (LUA / "report.lua").read_text())
+    script.write_text((LUA / "sign.lua").read_text() + "\n" + (LUA / "report.lua").read_text())
     threads = min(2, connections)
     command = [wrk, f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "--latency"]
     command += ["-s", str(script), f"http://127.0.0.1:{port}{path}"]
@@ -228,6 +212,7 @@ def main() -> None:
     os.chdir(ROOT)
     setup_django()
 
+    from django.conf import settings as django_settings
     from django.db import connection
 
     from signatures import services
@@ -236,18 +221,9 @@ def main() -> None:
 
     letter = Letter.objects.get(slug=SLUG)
     AllowedNetwork.objects.get_or_create(cidr="127.0.0.1/32", defaults={"note": "bench: the load generator"})
-    profession = letter.professions.order_by("position").first()
     connection.close()
     run = uuid.uuid4().hex[:8]
-    names = "|".join(urllib.parse.quote(f"{f} {last}") for f in FIRST_NAMES for last in LAST_NAMES)
     path = f"/letters/{SLUG}/sign/"
-    wrk_env = {
-        "BENCH_SIGN_BODY": sign_body(letter.pk, profession.pk),
-        "BENCH_SIGN_PATH": path,
-        "BENCH_CSRF_COOKIE": "csrftoken",
-        "BENCH_RUN": run,
-        "BENCH_NAMES": names,
-    }
     extra = dict(item.split("=", 1) for item in options.env)
     servers = [
         Gunicorn(
@@ -267,21 +243,39 @@ def main() -> None:
         for server in servers:
             server.wait(f"/letters/{SLUG}/")
         per_instance = max(options.connections // len(servers), 1)
+        # Stamps are single-use and bound to their form's CSRF token: one real
+        # form per POST, drawn from each instance's own letter page beforehand.
+        forms = [
+            draw_sign_forms(
+                min(duration * 400, MAX_SIGN_FORMS),
+                f"{run}{n}",
+                slug=SLUG,
+                base_url=f"http://127.0.0.1:{server.port}",
+                name=f"hot_counter_forms_{n}.txt",
+            )
+            for n, server in enumerate(servers)
+        ]
+        time.sleep(django_settings.SIGNATURES_MIN_FILL_SECONDS + 1)
+        threads_per_wrk = min(2, per_instance)
         sampler.start()
         threads = [
             threading.Thread(
-                # Each wrk numbers its requests from 1: its own run tag keeps every email new.
-                target=lambda s=server, n=n: results.append(
+                target=lambda s=server, f=form_file: results.append(
                     run_wrk(
                         s.port,
                         path,
-                        {**wrk_env, "BENCH_RUN": f"{run}{n}"},
+                        {
+                            "BENCH_SIGN_FORMS": str(f),
+                            "BENCH_SIGN_PATH": path,
+                            "BENCH_CSRF_COOKIE": "csrftoken",
+                            "BENCH_THREADS": str(threads_per_wrk),
+                        },
                         connections=per_instance,
                         duration=duration,
                     )
                 )
             )
-            for n, server in enumerate(servers)
+            for server, form_file in zip(servers, forms, strict=True)
         ]
         for thread in threads:
             thread.start()

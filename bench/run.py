@@ -418,21 +418,21 @@ class _FormParser(html.parser.HTMLParser):
 MAX_SIGN_FORMS = 30_000
 
 
-def draw_sign_form(fixture: Fixture, number: int, run: str) -> str:
+def draw_sign_form(base_url: str, slug: str, cookie_name: str, number: int, run: str) -> str:
     """
     One drawing of the letter page as a new visitor would get it, as the line
     bench/lua/sign.lua reads: its csrftoken cookie, then the form's urlencoded
     body with the page's own form token and stamp, and a signer of its own.
     """
-    with urllib.request.urlopen(f"{BASE_URL}/letters/{fixture.slug}/", timeout=30) as response:  # noqa: S310
+    with urllib.request.urlopen(f"{base_url}/letters/{slug}/", timeout=30) as response:  # noqa: S310
         page = response.read().decode()
         cookies = http.cookies.SimpleCookie()
         for header in response.headers.get_all("Set-Cookie") or []:
             cookies.load(header)
-    parser = _FormParser(f"/letters/{fixture.slug}/sign/")
+    parser = _FormParser(f"/letters/{slug}/sign/")
     parser.feed(page)
     fields = parser.fields
-    if "email" not in fields or fixture.csrf_cookie_name not in cookies:
+    if "email" not in fields or cookie_name not in cookies:
         sys.exit("No sign form or no CSRF cookie on the letter page.")
     first, last = FIRST_NAMES[number % len(FIRST_NAMES)], LAST_NAMES[number // len(FIRST_NAMES) % len(LAST_NAMES)]
     fields.update(
@@ -444,15 +444,23 @@ def draw_sign_form(fixture: Fixture, number: int, run: str) -> str:
         city="Paris",
         country="France",
     )
-    return f"{cookies[fixture.csrf_cookie_name].value} {urllib.parse.urlencode(fields)}"
+    return f"{cookies[cookie_name].value} {urllib.parse.urlencode(fields)}"
 
 
-def draw_sign_forms(fixture: Fixture, count: int, run: str) -> Path:
-    """`count` real forms, drawn over HTTP by a few threads, one line each in a file for wrk."""
+def draw_sign_forms(
+    count: int,
+    run: str,
+    *,
+    slug: str,
+    base_url: str = BASE_URL,
+    cookie_name: str = "csrftoken",
+    name: str = "sign_forms.txt",
+) -> Path:
+    """`count` real forms, drawn over HTTP by a few threads, one line each in a file for wrk (bench/lua/sign.lua)."""
     started = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
-        lines = list(pool.map(lambda number: draw_sign_form(fixture, number, run), range(count)))
-    path = OUT / "sign_forms.txt"
+        lines = list(pool.map(lambda number: draw_sign_form(base_url, slug, cookie_name, number, run), range(count)))
+    path = OUT / name
     path.write_text("\n".join(lines) + "\n")
     log(f"drew {count:,} sign forms in {time.monotonic() - started:.0f} s")
     return path
@@ -608,7 +616,9 @@ def measure_sign(wrk: str, fixture: Fixture, duration: int) -> Result:
     run = uuid.uuid4().hex[:8]
     action = f"/letters/{fixture.slug}/sign/"
     # Stamps are single-use and bound to the CSRF token of their form: one real form per POST.
-    forms = draw_sign_forms(fixture, min(duration * 600, MAX_SIGN_FORMS), run)
+    forms = draw_sign_forms(
+        min(duration * 600, MAX_SIGN_FORMS), run, slug=fixture.slug, cookie_name=fixture.csrf_cookie_name
+    )
     # The form refuses one filled faster than a person could: wait as a person would.
     time.sleep(fixture.min_fill_seconds + 1)
     env = {
