@@ -21,7 +21,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.live_gunicorn import ROOT, free_port, gunicorn, production_env, run_manage
+from tests.live_gunicorn import ROOT, gunicorn, production_env, run_manage
+from tests.ports import free_port
 
 CADDY = shutil.which("caddy")
 NO_CADDY = "needs Debian's caddy package (apt-get install caddy)"

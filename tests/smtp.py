@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -11,11 +10,7 @@ from email.message import EmailMessage
 from aiosmtpd.controller import Controller
 from django.test import override_settings
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.ports import free_port
 
 
 class SmtpSink:

@@ -31,7 +31,8 @@ from signatures.abuse.bots import HONEYPOT_FIELD, STAMP_FIELD
 from signatures.models import OutgoingEmail, Signature
 from signatures.services import counting
 from tests.factories import make_letter, sign_data
-from tests.live_gunicorn import free_port, get, gunicorn, production_env
+from tests.live_gunicorn import get, gunicorn, production_env
+from tests.ports import free_port
 
 SIGNERS = 60
 ROUNDS = 3

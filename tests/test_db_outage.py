@@ -25,7 +25,8 @@ from django.urls import reverse
 
 from signatures.models import Signature
 from tests.factories import form_guard, make_letter, sign_data
-from tests.live_gunicorn import free_port, get, gunicorn, production_env, run_manage
+from tests.live_gunicorn import get, gunicorn, production_env, run_manage
+from tests.ports import free_port
 from tests.tcp_proxy import TcpProxy
 
 logger = logging.getLogger(__name__)

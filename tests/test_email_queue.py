@@ -26,7 +26,8 @@ from signatures import emails, services
 from signatures.models import Letter, OutgoingEmail, Signature
 from tests.factories import make_letter, make_signature, make_staff, sign_data
 from tests.helpers import LINK, deliver_queued_emails
-from tests.smtp import SmtpSink, database_queue, free_port, smtp_settings
+from tests.ports import free_port
+from tests.smtp import SmtpSink, database_queue, smtp_settings
 
 Status = OutgoingEmail.Status
 

@@ -43,7 +43,8 @@ from signatures.abuse.bots import HONEYPOT_FIELD, STAMP_FIELD
 from signatures.models import Signature
 from signatures.tokens import Purpose, make_invitation_token, make_token
 from tests.factories import form_guard, make_letter, make_signature
-from tests.live_gunicorn import free_port, gunicorn, production_env
+from tests.live_gunicorn import gunicorn, production_env
+from tests.ports import free_port
 
 logger = logging.getLogger(__name__)
 

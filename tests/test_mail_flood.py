@@ -42,7 +42,8 @@ from django.utils import timezone
 from signatures import services
 from signatures.models import CaughtSubmission, OutgoingEmail, Signature
 from tests.factories import make_letter, sign_data
-from tests.live_gunicorn import ROOT, free_port, gunicorn, production_env
+from tests.live_gunicorn import ROOT, gunicorn, production_env
+from tests.ports import free_port
 from tests.smtp import SmtpSink
 
 FLOOD_POSTS = 1000

@@ -29,7 +29,8 @@ from django.test import TransactionTestCase
 from signatures import services
 from signatures.models import AllowedNetwork, Signature, SignatureCounter
 from tests.factories import make_letter, sign_data
-from tests.live_gunicorn import free_port, get, gunicorn, production_env
+from tests.live_gunicorn import get, gunicorn, production_env
+from tests.ports import free_port
 
 PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
 INSTANCES = 3

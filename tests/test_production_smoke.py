@@ -19,7 +19,8 @@ from pathlib import Path
 
 from django.test import SimpleTestCase
 
-from tests.live_gunicorn import ROOT, free_port, get, gunicorn, production_env, run_manage
+from tests.live_gunicorn import ROOT, get, gunicorn, production_env, run_manage
+from tests.ports import free_port
 
 HOST = "letters.example.org"
 BEHIND_TLS = {"X-Forwarded-Proto": "https"}

@@ -23,7 +23,8 @@ from unittest import skipUnless
 import psycopg2
 from django.test import SimpleTestCase
 
-from tests.live_gunicorn import ROOT, free_port, run_manage
+from tests.live_gunicorn import ROOT, run_manage
+from tests.ports import free_port
 from tests.smtp import SmtpSink
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
